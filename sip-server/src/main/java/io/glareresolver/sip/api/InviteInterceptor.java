@@ -1,0 +1,48 @@
+package io.glareresolver.sip.api;
+
+/**
+ * A plugin's view of the proxy's INVITE path (OSGi whiteboard service).
+ *
+ * <p>Threading: callbacks come on the SIP stack's threads and must not block. The same
+ * {@link InitialInvite} object is passed to every callback about one proxied INVITE, so a plugin
+ * may key its own state by it (identity) or by {@link InitialInvite#id()}.
+ *
+ * <p>Ordering: interceptors run in descending {@code service.ranking}. For
+ * {@link #onInitialInvite}, a {@link InviteAction.Kind#FORWARD} action passes the (edited) INVITE to
+ * the next interceptor; {@code ANSWER} and {@code HOLD} stop the chain. For
+ * {@link #onFinalResponse}, a {@code RELAY} (possibly rewritten) passes on; {@code HOLD} stops it.
+ */
+public interface InviteInterceptor {
+
+    /**
+     * An initial (out-of-dialog) INVITE from a registered, authenticated caller to a registered
+     * callee, before it is forwarded. Called once per INVITE server transaction (never for
+     * retransmissions).
+     *
+     * @return what the proxy does with it; never null
+     */
+    InviteAction onInitialInvite(InitialInvite invite);
+
+    /**
+     * A final response from the forwarded branch, before it is relayed to the caller.
+     * 2xx responses are always relayed (RFC 3261 §16.7 step 9: a proxy forwards every 2xx);
+     * a rewrite or hold returned for a 2xx is ignored and logged.
+     *
+     * @return what the proxy does with it; never null
+     */
+    default ResponseAction onFinalResponse(InitialInvite invite, BranchResponse response) {
+        return ResponseAction.relay();
+    }
+
+    /** The caller sent CANCEL for this INVITE. The proxy answers the CANCEL and cancels the branch itself. */
+    default void onCancel(InitialInvite invite) {
+    }
+
+    /**
+     * The caller's INVITE transaction is over: a 2xx was relayed, or a non-2xx final response
+     * was sent and its ACK received (or Timer H fired), or the caller never got an answer.
+     * Called exactly once per INVITE that was passed to {@link #onInitialInvite}.
+     */
+    default void onEnd(InitialInvite invite, InviteEnd end) {
+    }
+}
