@@ -1,0 +1,94 @@
+package io.glareresolver.sip.impl.component;
+
+import java.util.Map;
+
+import org.osgi.framework.Constants;
+import org.osgi.service.component.annotations.Activate;
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.ConfigurationPolicy;
+import org.osgi.service.component.annotations.Deactivate;
+import org.osgi.service.component.annotations.Modified;
+import org.osgi.service.component.annotations.Reference;
+import org.osgi.service.component.annotations.ReferenceCardinality;
+import org.osgi.service.component.annotations.ReferencePolicy;
+import org.osgi.service.metatype.annotations.Designate;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import io.glareresolver.sip.api.InviteInterceptor;
+import io.glareresolver.sip.impl.config.ServerConfig;
+import io.glareresolver.sip.impl.config.ServerSettings;
+import io.glareresolver.sip.impl.config.SettingsReader;
+import io.glareresolver.sip.impl.proxy.InterceptorChain;
+import io.glareresolver.sip.impl.stack.SipServer;
+
+/**
+ * The SIP server as a DS component: starts the stack on activation, rebinds it on a
+ * configuration change ({@code @Modified}, no restart), and binds interceptors dynamically
+ * (whiteboard), never touching the stack for them.
+ */
+@Component(service = {}, immediate = true, configurationPid = ServerSettings.PID,
+        configurationPolicy = ConfigurationPolicy.OPTIONAL)
+@Designate(ocd = ServerConfig.class)
+public final class SipServerComponent {
+
+    private static final Logger LOG = LoggerFactory.getLogger(SipServerComponent.class);
+
+    private final InterceptorChain interceptors = new InterceptorChain();
+
+    @Reference
+    private LocationComponent location;
+
+    private SipServer server;
+    private ServerSettings settings = ServerSettings.defaults();
+
+    @Activate
+    void activate(Map<String, Object> props) throws Exception {
+        settings = new SettingsReader().read(props, ServerSettings.defaults());
+        server = new SipServer(settings, location.store(), interceptors);
+        server.start();
+    }
+
+    @Modified
+    void modified(Map<String, Object> props) {
+        ServerSettings next = new SettingsReader().read(props, settings);
+        if (server.reconfigure(next)) {
+            settings = next;
+        } else {
+            // keep the listening part that works, take the rest
+            settings = next.toBuilder().address(settings.address()).port(settings.port())
+                    .transports(settings.transports()).build();
+            server.reconfigure(settings);
+        }
+    }
+
+    @Deactivate
+    void deactivate() {
+        if (server != null) {
+            server.stop();
+        }
+    }
+
+    @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC)
+    void bindInterceptor(InviteInterceptor interceptor, Map<String, Object> props) {
+        interceptors.add(interceptor, ranking(props), serviceId(props));
+        LOG.info("interceptor bound: {} (ranking {})", interceptor.getClass().getName(), ranking(props));
+    }
+
+    void updatedInterceptor(InviteInterceptor interceptor, Map<String, Object> props) {
+        interceptors.reorder(interceptor, ranking(props), serviceId(props));
+    }
+
+    void unbindInterceptor(InviteInterceptor interceptor, Map<String, Object> props) {
+        interceptors.remove(interceptor);
+        LOG.info("interceptor unbound: {}", interceptor.getClass().getName());
+    }
+
+    private static int ranking(Map<String, Object> props) {
+        return props.get(Constants.SERVICE_RANKING) instanceof Integer i ? i : 0;
+    }
+
+    private static long serviceId(Map<String, Object> props) {
+        return props.get(Constants.SERVICE_ID) instanceof Long l ? l : Long.MAX_VALUE;
+    }
+}

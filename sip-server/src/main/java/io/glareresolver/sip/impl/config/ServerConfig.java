@@ -1,0 +1,51 @@
+package io.glareresolver.sip.impl.config;
+
+import org.osgi.service.metatype.annotations.AttributeDefinition;
+import org.osgi.service.metatype.annotations.AttributeType;
+import org.osgi.service.metatype.annotations.ObjectClassDefinition;
+
+/**
+ * Metatype description of PID {@value ServerSettings#PID}. Method names map to property keys
+ * ({@code users_file} is {@code users.file}); {@link SettingsReader} reads and validates the raw map.
+ */
+@ObjectClassDefinition(id = ServerSettings.PID, name = "Glare Resolver SIP server",
+        description = "Listening address, transports, SIP domain, digest realm, users file and registration limits. "
+                + "Changing the address, port or transports rebinds the listening points without losing registrations.")
+public @interface ServerConfig {
+
+    @AttributeDefinition(name = "Listen address", description = "IP address of a local interface (no wildcard)")
+    String address() default ServerSettings.DEFAULT_ADDRESS;
+
+    @AttributeDefinition(name = "Port", description = "SIP port for every transport (1-65535)", min = "1", max = "65535")
+    int port() default ServerSettings.DEFAULT_PORT;
+
+    @AttributeDefinition(name = "Transports", description = "udp and/or tcp",
+            options = {@org.osgi.service.metatype.annotations.Option(label = "UDP", value = "udp"),
+                    @org.osgi.service.metatype.annotations.Option(label = "TCP", value = "tcp")})
+    String[] transports() default {"udp", "tcp"};
+
+    @AttributeDefinition(name = "SIP domain", description = "Addresses of record are user@domain; requests to the "
+            + "domain, the listen address or localhost are local")
+    String domain() default ServerSettings.DEFAULT_ADDRESS;
+
+    @AttributeDefinition(name = "Digest realm")
+    String realm() default ServerSettings.DEFAULT_REALM;
+
+    @AttributeDefinition(name = "Users file", description = "name id realm ha1-md5 ha1-sha256 per line; "
+            + "relative to the working directory; reloaded when it changes")
+    String users_file() default ServerSettings.DEFAULT_USERS_FILE;
+
+    @AttributeDefinition(name = "Nonce lifetime (s)", type = AttributeType.INTEGER, min = "10", max = "86400")
+    int nonce_lifetime() default ServerSettings.DEFAULT_NONCE_LIFETIME;
+
+    @AttributeDefinition(name = "Minimum registration interval (s)", description = "423 Interval Too Brief below it",
+            min = "1")
+    int expires_min() default ServerSettings.DEFAULT_EXPIRES_MIN;
+
+    @AttributeDefinition(name = "Maximum registration interval (s)", description = "longer requests are shortened",
+            min = "1")
+    int expires_max() default ServerSettings.DEFAULT_EXPIRES_MAX;
+
+    @AttributeDefinition(name = "Default registration interval (s)", min = "1")
+    int expires_default() default ServerSettings.DEFAULT_EXPIRES_DEFAULT;
+}

@@ -1,0 +1,103 @@
+package io.glareresolver.sip.impl.config;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Collections;
+import java.util.EnumSet;
+import java.util.Objects;
+import java.util.Set;
+
+/**
+ * The server's settings, one immutable value (Config Admin PID {@value #PID}). Build with
+ * {@link #builder()}; {@link SettingsReader} produces validated instances from configuration maps.
+ *
+ * @param address        IP literal the listening points bind to
+ * @param port           SIP port for every transport
+ * @param transports     transports to listen on, never empty
+ * @param domain         the SIP domain served: AORs are {@code user@domain}
+ * @param realm          the digest realm of challenges
+ * @param usersFile      the users file (relative to the working directory if not absolute)
+ * @param nonceLifetime  how long a nonce is accepted before it is declared stale
+ * @param expiresMin     shortest registration interval accepted (423 below it)
+ * @param expiresMax     longest registration interval granted (longer ones are shortened)
+ * @param expiresDefault interval granted when the REGISTER names none
+ */
+public record ServerSettings(String address, int port, Set<Transport> transports, String domain, String realm,
+                             Path usersFile, Duration nonceLifetime, int expiresMin, int expiresMax,
+                             int expiresDefault) {
+
+    /** Config Admin PID of the server settings (no '-': FileInstall splits factory PIDs at it). */
+    public static final String PID = "io.glareresolver.sip.server";
+
+    public static final String DEFAULT_ADDRESS = "127.0.0.1";
+    public static final int DEFAULT_PORT = 5060;
+    public static final String DEFAULT_REALM = "glare-resolver";
+    public static final String DEFAULT_USERS_FILE = "etc/sip-users.txt";
+    public static final int DEFAULT_NONCE_LIFETIME = 300;
+    public static final int DEFAULT_EXPIRES_MIN = 60;
+    public static final int DEFAULT_EXPIRES_MAX = 7200;
+    public static final int DEFAULT_EXPIRES_DEFAULT = 3600;
+
+    public ServerSettings {
+        Objects.requireNonNull(address, "address");
+        Objects.requireNonNull(domain, "domain");
+        Objects.requireNonNull(realm, "realm");
+        Objects.requireNonNull(usersFile, "usersFile");
+        Objects.requireNonNull(nonceLifetime, "nonceLifetime");
+        if (transports.isEmpty()) {
+            throw new IllegalArgumentException("at least one transport");
+        }
+        transports = Collections.unmodifiableSet(EnumSet.copyOf(transports));
+    }
+
+    public static ServerSettings defaults() {
+        return builder().build();
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    public Builder toBuilder() {
+        return new Builder().address(address).port(port).transports(transports).domain(domain).realm(realm)
+                .usersFile(usersFile).nonceLifetime(nonceLifetime).expiresMin(expiresMin).expiresMax(expiresMax)
+                .expiresDefault(expiresDefault);
+    }
+
+    /** True if the listening points differ (address, port or transports): the stack must rebind. */
+    public boolean listensDifferently(ServerSettings other) {
+        return !address.equals(other.address) || port != other.port || !transports.equals(other.transports);
+    }
+
+    public static final class Builder {
+        private String address = DEFAULT_ADDRESS;
+        private int port = DEFAULT_PORT;
+        private Set<Transport> transports = EnumSet.allOf(Transport.class);
+        private String domain = DEFAULT_ADDRESS;
+        private String realm = DEFAULT_REALM;
+        private Path usersFile = Path.of(DEFAULT_USERS_FILE);
+        private Duration nonceLifetime = Duration.ofSeconds(DEFAULT_NONCE_LIFETIME);
+        private int expiresMin = DEFAULT_EXPIRES_MIN;
+        private int expiresMax = DEFAULT_EXPIRES_MAX;
+        private int expiresDefault = DEFAULT_EXPIRES_DEFAULT;
+
+        private Builder() {
+        }
+
+        public Builder address(String v) { address = v; return this; }
+        public Builder port(int v) { port = v; return this; }
+        public Builder transports(Set<Transport> v) { transports = v; return this; }
+        public Builder domain(String v) { domain = v; return this; }
+        public Builder realm(String v) { realm = v; return this; }
+        public Builder usersFile(Path v) { usersFile = v; return this; }
+        public Builder nonceLifetime(Duration v) { nonceLifetime = v; return this; }
+        public Builder expiresMin(int v) { expiresMin = v; return this; }
+        public Builder expiresMax(int v) { expiresMax = v; return this; }
+        public Builder expiresDefault(int v) { expiresDefault = v; return this; }
+
+        public ServerSettings build() {
+            return new ServerSettings(address, port, transports, domain, realm, usersFile, nonceLifetime,
+                    expiresMin, expiresMax, expiresDefault);
+        }
+    }
+}

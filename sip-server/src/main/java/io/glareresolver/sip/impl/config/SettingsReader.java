@@ -1,0 +1,208 @@
+package io.glareresolver.sip.impl.config;
+
+import java.net.InetAddress;
+import java.net.NetworkInterface;
+import java.net.SocketException;
+import java.net.UnknownHostException;
+import java.nio.file.InvalidPathException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.function.Function;
+import java.util.regex.Pattern;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Reads the server settings from a Config Admin property map. Every key is validated on its
+ * own; an invalid value is refused with a log line naming the key and the reason, and the
+ * previous value is kept. Values may be typed (Integer, String[]) or strings (FileInstall .cfg).
+ */
+public final class SettingsReader {
+
+    public static final String ADDRESS = "address";
+    public static final String PORT = "port";
+    public static final String TRANSPORTS = "transports";
+    public static final String DOMAIN = "domain";
+    public static final String REALM = "realm";
+    public static final String USERS_FILE = "users.file";
+    public static final String NONCE_LIFETIME = "nonce.lifetime";
+    public static final String EXPIRES_MIN = "expires.min";
+    public static final String EXPIRES_MAX = "expires.max";
+    public static final String EXPIRES_DEFAULT = "expires.default";
+
+    private static final Logger LOG = LoggerFactory.getLogger(SettingsReader.class);
+    // RFC 3261 §25.1 hostname / IPv4 / bracket-less IPv6 characters
+    private static final Pattern HOST = Pattern.compile("[A-Za-z0-9.:\\-\\[\\]]+");
+
+    private final List<String> refusals = new ArrayList<>();
+
+    /** A refused value: the key, the value given and why. */
+    private void refuse(String key, Object value, String reason) {
+        String line = "setting " + key + "='" + value + "' refused: " + reason + "; keeping the previous value";
+        refusals.add(line);
+        LOG.warn(line);
+    }
+
+    /** Refusal messages of the last {@link #read} call (for tests and the console). */
+    public List<String> refusals() {
+        return List.copyOf(refusals);
+    }
+
+    /**
+     * Reads {@code props} over {@code previous}: absent keys keep their previous value.
+     */
+    public ServerSettings read(Map<String, ?> props, ServerSettings previous) {
+        refusals.clear();
+        ServerSettings.Builder b = previous.toBuilder();
+        value(props, ADDRESS, this::address).ifPresent(b::address);
+        value(props, PORT, v -> intIn(v, 1, 65535)).ifPresent(b::port);
+        value(props, TRANSPORTS, SettingsReader::transports).ifPresent(b::transports);
+        value(props, DOMAIN, v -> host(v)).ifPresent(b::domain);
+        value(props, REALM, SettingsReader::realm).ifPresent(b::realm);
+        value(props, USERS_FILE, SettingsReader::path).ifPresent(b::usersFile);
+        value(props, NONCE_LIFETIME, v -> intIn(v, 10, 86400)).ifPresent(s -> b.nonceLifetime(Duration.ofSeconds(s)));
+
+        int min = value(props, EXPIRES_MIN, v -> intIn(v, 1, Integer.MAX_VALUE)).orElse(previous.expiresMin());
+        int max = value(props, EXPIRES_MAX, v -> intIn(v, 1, Integer.MAX_VALUE)).orElse(previous.expiresMax());
+        int def = value(props, EXPIRES_DEFAULT, v -> intIn(v, 1, Integer.MAX_VALUE)).orElse(previous.expiresDefault());
+        if (min > max) {
+            refuse(EXPIRES_MIN + "/" + EXPIRES_MAX, min + "/" + max, "expires.min is greater than expires.max");
+            min = previous.expiresMin();
+            max = previous.expiresMax();
+        }
+        if (def < min || def > max) {
+            refuse(EXPIRES_DEFAULT, def, "must lie between expires.min " + min + " and expires.max " + max);
+            def = Math.max(min, Math.min(max, previous.expiresDefault()));
+        }
+        return b.expiresMin(min).expiresMax(max).expiresDefault(def).build();
+    }
+
+    private <T> Optional<T> value(Map<String, ?> props, String key, Function<Object, T> parse) {
+        Object raw = props.get(key);
+        if (raw == null) {
+            return Optional.empty();
+        }
+        try {
+            return Optional.of(parse.apply(raw));
+        } catch (IllegalArgumentException e) {
+            refuse(key, display(raw), e.getMessage());
+            return Optional.empty();
+        }
+    }
+
+    private static String display(Object raw) {
+        if (raw instanceof Object[] a) {
+            return String.join(",", java.util.Arrays.stream(a).map(String::valueOf).toList());
+        }
+        return String.valueOf(raw);
+    }
+
+    static int intIn(Object raw, int min, int max) {
+        long v;
+        if (raw instanceof Number n) {
+            v = n.longValue();
+        } else {
+            try {
+                v = Long.parseLong(String.valueOf(raw).trim());
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException("not a whole number");
+            }
+        }
+        if (v < min || v > max) {
+            throw new IllegalArgumentException("must be between " + min + " and " + max);
+        }
+        return (int) v;
+    }
+
+    private String address(Object raw) {
+        String s = String.valueOf(raw).trim();
+        if (s.isEmpty()) {
+            throw new IllegalArgumentException("empty");
+        }
+        // only IP literals: a host name would need a DNS look-up, and the Via must carry what we bind
+        boolean literal = s.matches("\\d{1,3}(\\.\\d{1,3}){3}") || (s.contains(":") && s.matches("[0-9A-Fa-f:.]+"));
+        if (!literal) {
+            throw new IllegalArgumentException("not an IP address literal");
+        }
+        InetAddress addr;
+        try {
+            addr = InetAddress.getByName(s);
+        } catch (UnknownHostException e) {
+            throw new IllegalArgumentException("not an IP address literal");
+        }
+        if (addr.isAnyLocalAddress()) {
+            throw new IllegalArgumentException("the wildcard address cannot be put in Via and Record-Route");
+        }
+        try {
+            if (!addr.isLoopbackAddress() && NetworkInterface.getByInetAddress(addr) == null) {
+                throw new IllegalArgumentException("no local interface has this address");
+            }
+        } catch (SocketException e) {
+            throw new IllegalArgumentException("cannot list the local interfaces: " + e.getMessage());
+        }
+        return s;
+    }
+
+    static Set<Transport> transports(Object raw) {
+        Collection<?> items;
+        if (raw instanceof Object[] a) {
+            items = List.of(a);
+        } else if (raw instanceof Collection<?> c) {
+            items = c;
+        } else {
+            items = List.of(String.valueOf(raw).split("[,\\s]+"));
+        }
+        Set<Transport> set = EnumSet.noneOf(Transport.class);
+        for (Object o : items) {
+            String t = String.valueOf(o).trim();
+            if (t.isEmpty()) {
+                continue;
+            }
+            set.add(Transport.parse(t).orElseThrow(
+                    () -> new IllegalArgumentException("unknown transport '" + t + "' (udp, tcp)")));
+        }
+        if (set.isEmpty()) {
+            throw new IllegalArgumentException("at least one transport (udp, tcp) is needed");
+        }
+        return set;
+    }
+
+    static String host(Object raw) {
+        String s = String.valueOf(raw).trim().toLowerCase(java.util.Locale.ROOT);
+        if (s.isEmpty() || !HOST.matcher(s).matches()) {
+            throw new IllegalArgumentException("not a host name or IP address");
+        }
+        return s;
+    }
+
+    static String realm(Object raw) {
+        String s = String.valueOf(raw).trim();
+        if (s.isEmpty()) {
+            throw new IllegalArgumentException("empty");
+        }
+        if (s.indexOf('"') >= 0 || s.indexOf('\\') >= 0 || s.chars().anyMatch(c -> c < 0x20)) {
+            throw new IllegalArgumentException("quotes, backslashes and control characters are not allowed");
+        }
+        return s;
+    }
+
+    static Path path(Object raw) {
+        String s = String.valueOf(raw).trim();
+        if (s.isEmpty()) {
+            throw new IllegalArgumentException("empty");
+        }
+        try {
+            return Path.of(s);
+        } catch (InvalidPathException e) {
+            throw new IllegalArgumentException("not a file path: " + e.getReason());
+        }
+    }
+}

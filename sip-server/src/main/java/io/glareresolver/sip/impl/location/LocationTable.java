@@ -1,0 +1,213 @@
+package io.glareresolver.sip.impl.location;
+
+import java.time.Clock;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Function;
+
+import io.glareresolver.sip.api.LocationService;
+import io.glareresolver.sip.api.Registration;
+import io.glareresolver.sip.api.Registration.Binding;
+
+/**
+ * The location service (RFC 3261 §10): address of record → bindings with expiry. It lives
+ * outside the SIP stack's life so that rebinding the listening points loses no registration.
+ * Updates of one AOR are atomic. Plain Java (no SIP or OSGi types).
+ */
+public final class LocationTable implements LocationService {
+
+    /** One requested change: {@code seconds} 0 removes the binding. */
+    public record Change(String contact, int seconds, Set<String> supported) {
+    }
+
+    /** The outcome of a REGISTER's changes. */
+    public record Update(boolean applied, String refusal, List<Binding> bindings) {
+    }
+
+    private record Entry(long endpointId, List<Binding> bindings) {
+    }
+
+    private final Map<String, Entry> table = new ConcurrentHashMap<>();
+    private final Clock clock;
+    private volatile String domain;
+    private volatile Function<String, Optional<Long>> endpointIds;
+
+    /**
+     * @param domain      the served domain; {@code endpointId("alice")} means {@code alice@domain}
+     * @param endpointIds user name → configured endpoint ID
+     */
+    public LocationTable(Clock clock, String domain, Function<String, Optional<Long>> endpointIds) {
+        this.clock = clock;
+        this.domain = domain.toLowerCase(Locale.ROOT);
+        this.endpointIds = endpointIds;
+    }
+
+    public void configure(String newDomain, Function<String, Optional<Long>> newEndpointIds) {
+        this.domain = newDomain.toLowerCase(Locale.ROOT);
+        this.endpointIds = newEndpointIds;
+    }
+
+    public String domain() {
+        return domain;
+    }
+
+    /** {@code user@host} with a lower-case host; a leading {@code sip:} and parameters are dropped. */
+    public static String normalise(String aor) {
+        String a = aor.trim();
+        if (a.regionMatches(true, 0, "sip:", 0, 4)) {
+            a = a.substring(4);
+        }
+        int semi = a.indexOf(';');
+        if (semi >= 0) {
+            a = a.substring(0, semi);
+        }
+        int at = a.lastIndexOf('@');
+        if (at < 0) {
+            return a;
+        }
+        String host = a.substring(at + 1);
+        int colon = host.lastIndexOf(':');
+        if (colon > 0 && !host.endsWith("]") && host.indexOf(':') == colon) {
+            host = host.substring(0, colon);
+        }
+        return a.substring(0, at) + "@" + host.toLowerCase(Locale.ROOT);
+    }
+
+    /**
+     * Binding identity: RFC 3261 §10.3 step 7 compares contacts "using the URI equality rules";
+     * this key keeps the parts that matter here: user, lower-case host, port, transport.
+     */
+    static String contactKey(String contact) {
+        String c = contact.trim();
+        String scheme = c.regionMatches(true, 0, "sips:", 0, 5) ? "sips:" : "sip:";
+        String rest = c.substring(Math.max(0, c.indexOf(':') + 1));
+        String transport = "";
+        int semi = rest.indexOf(';');
+        String params = semi >= 0 ? rest.substring(semi).toLowerCase(Locale.ROOT) : "";
+        String hostPart = semi >= 0 ? rest.substring(0, semi) : rest;
+        int q = hostPart.indexOf('?');
+        if (q >= 0) {
+            hostPart = hostPart.substring(0, q);
+        }
+        for (String p : params.split(";")) {
+            if (p.startsWith("transport=")) {
+                transport = p.substring(10);
+            }
+        }
+        int at = hostPart.lastIndexOf('@');
+        String user = at >= 0 ? hostPart.substring(0, at) : "";
+        String host = (at >= 0 ? hostPart.substring(at + 1) : hostPart).toLowerCase(Locale.ROOT);
+        return scheme + user + "@" + host + ";" + transport;
+    }
+
+    /**
+     * Applies a REGISTER's changes for one AOR, atomically. RFC 3261 §10.3 step 7: "If the
+     * binding does exist, the registrar checks the Call-ID value. If the Call-ID value in the
+     * existing binding differs from the Call-ID value in the request, the binding MUST be removed if
+     * the expiration time is zero and updated otherwise. If they are the same, the registrar
+     * compares the CSeq value. If the value is higher than that of the existing binding, it MUST
+     * update or remove the binding as above. If not, the update MUST be aborted and the request fails."
+     *
+     * @param removeAll the wildcard {@code Contact: *} with Expires 0
+     */
+    public Update update(String aor, long endpointId, List<Change> changes, boolean removeAll, String callId, long cseq) {
+        String key = normalise(aor);
+        Instant now = clock.instant();
+        String[] refusal = {null};
+        Entry result = table.compute(key, (k, old) -> {
+            List<Binding> live = new ArrayList<>();
+            if (old != null) {
+                old.bindings().stream().filter(b -> b.expiresAt().isAfter(now)).forEach(live::add);
+            }
+            if (removeAll) {
+                // §10.3 step 6: for the wildcard, "the registrar ... MUST NOT remove a binding ...
+                // if the Call-ID is the same and the CSeq is not higher"
+                for (Binding b : live) {
+                    if (b.callId().equals(callId) && cseq <= b.cseq()) {
+                        refusal[0] = "CSeq " + cseq + " not above " + b.cseq() + " of the same Call-ID";
+                        return old == null ? null : new Entry(old.endpointId(), live);
+                    }
+                }
+                return null;
+            }
+            List<Binding> next = new ArrayList<>(live);
+            for (Change c : changes) {
+                String ck = contactKey(c.contact());
+                Binding existing = null;
+                for (Binding b : next) {
+                    if (contactKey(b.contact()).equals(ck)) {
+                        existing = b;
+                        break;
+                    }
+                }
+                if (existing != null && existing.callId().equals(callId) && cseq <= existing.cseq()) {
+                    refusal[0] = "CSeq " + cseq + " not above " + existing.cseq() + " of the same Call-ID";
+                    return old == null || live.isEmpty() ? null : new Entry(old.endpointId(), live);
+                }
+                if (existing != null) {
+                    next.remove(existing);
+                }
+                if (c.seconds() > 0) {
+                    next.add(new Binding(c.contact(), now.plusSeconds(c.seconds()), c.supported(), callId, cseq));
+                }
+            }
+            return next.isEmpty() ? null : new Entry(endpointId, next);
+        });
+        List<Binding> current = result == null ? List.of() : result.bindings();
+        return new Update(refusal[0] == null, refusal[0], current);
+    }
+
+    @Override
+    public Optional<Registration> lookup(String aor) {
+        String key = normalise(aor);
+        Entry e = table.get(key);
+        if (e == null) {
+            return Optional.empty();
+        }
+        Instant now = clock.instant();
+        List<Binding> live = e.bindings().stream().filter(b -> b.expiresAt().isAfter(now)).toList();
+        if (live.isEmpty()) {
+            table.remove(key, e);
+            return Optional.empty();
+        }
+        return Optional.of(new Registration(key, e.endpointId(), live));
+    }
+
+    @Override
+    public Collection<Registration> registrations() {
+        List<Registration> all = new ArrayList<>();
+        for (String aor : table.keySet()) {
+            lookup(aor).ifPresent(all::add);
+        }
+        return all;
+    }
+
+    /** Drops expired bindings (called now and then, so idle AORs do not stay in memory). */
+    public int purgeExpired() {
+        int before = table.size();
+        for (String aor : List.copyOf(table.keySet())) {
+            lookup(aor);
+        }
+        return before - table.size();
+    }
+
+    @Override
+    public Optional<Long> endpointId(String aor) {
+        String a = normalise(aor);
+        int at = a.lastIndexOf('@');
+        if (at >= 0) {
+            if (!a.substring(at + 1).equals(domain)) {
+                return Optional.empty();
+            }
+            a = a.substring(0, at);
+        }
+        return endpointIds.apply(a);
+    }
+}

@@ -1,0 +1,751 @@
+package io.glareresolver.sip.impl.proxy;
+
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
+
+import javax.sip.ClientTransaction;
+import javax.sip.ServerTransaction;
+import javax.sip.address.SipURI;
+import javax.sip.address.URI;
+import javax.sip.header.FromHeader;
+import javax.sip.header.MaxForwardsHeader;
+import javax.sip.header.ProxyAuthorizationHeader;
+import javax.sip.header.RecordRouteHeader;
+import javax.sip.header.RouteHeader;
+import javax.sip.header.ToHeader;
+import javax.sip.header.ViaHeader;
+import javax.sip.message.Request;
+import javax.sip.message.Response;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import io.glareresolver.sip.api.BranchResponse;
+import io.glareresolver.sip.api.InviteAction;
+import io.glareresolver.sip.api.InviteEnd;
+import io.glareresolver.sip.api.Registration;
+import io.glareresolver.sip.api.ResponseAction;
+import io.glareresolver.sip.impl.auth.AuthOutcome;
+import io.glareresolver.sip.impl.auth.DigestChallenges;
+import io.glareresolver.sip.impl.auth.DigestCredentials;
+import io.glareresolver.sip.impl.auth.DigestVerifier;
+import io.glareresolver.sip.impl.auth.NonceService;
+import io.glareresolver.sip.impl.config.ServerSettings;
+import io.glareresolver.sip.impl.config.Transport;
+import io.glareresolver.sip.impl.location.LocationTable;
+import io.glareresolver.sip.impl.stack.SipContext;
+import io.glareresolver.sip.impl.users.SipUser;
+import io.glareresolver.sip.impl.users.UserDirectory;
+
+/**
+ * The stateful proxy for initial INVITEs between registered users (RFC 3261 §16), with the
+ * interceptor whiteboard: one branch per INVITE, to the callee's most recently refreshed binding.
+ */
+public final class InviteProxy {
+
+    private static final Logger LOG = LoggerFactory.getLogger(InviteProxy.class);
+
+    /** Application data of a branch's client transaction. */
+    record Branch(ProxiedInvite invite) {
+    }
+
+    private final SipContext sip;
+    private final UserDirectory users;
+    private final LocationTable locations;
+    private final NonceService nonces;
+    private final DigestVerifier verifier;
+    private final DigestChallenges challenges;
+    private final InterceptorChain chain;
+    private final ScheduledExecutorService timers;
+    private final long timerCMillis;
+    private final AtomicLong ids = new AtomicLong();
+    /** Live INVITEs by the caller's top Via (branch and sent-by): the key a CANCEL matches (§9.2). */
+    private final Map<String, ProxiedInvite> live = new ConcurrentHashMap<>();
+    private final Consumer<InterceptorChain.Entry> unbindListener = this::interceptorGone;
+
+    public InviteProxy(SipContext sip, UserDirectory users, LocationTable locations, NonceService nonces,
+                       DigestVerifier verifier, InterceptorChain chain, ScheduledExecutorService timers, long timerCMillis) {
+        this.sip = sip;
+        this.users = users;
+        this.locations = locations;
+        this.nonces = nonces;
+        this.verifier = verifier;
+        this.challenges = new DigestChallenges(sip.headers());
+        this.chain = chain;
+        this.timers = timers;
+        this.timerCMillis = timerCMillis;
+        chain.onUnbind(unbindListener);
+    }
+
+    /** INVITEs in progress (for tests and metrics). */
+    public int inProgress() {
+        return live.size();
+    }
+
+    static String transactionKey(Request r) {
+        ViaHeader via = (ViaHeader) r.getHeader(ViaHeader.NAME);
+        return via.getBranch() + "|" + via.getHost() + ":" + via.getPort();
+    }
+
+    // ---------------------------------------------------------------- initial INVITE
+
+    /**
+     * An initial INVITE (100 Trying already sent, Max-Forwards and loops already checked).
+     * §16.5 "Determining Request Targets" is preceded by the proxy's authorization: the caller
+     * must authenticate (407) as the user in From and be registered.
+     */
+    public void onInvite(Request req, ServerTransaction st, String callId, String loopHash, Integer maxForwards)
+            throws Exception {
+        ServerSettings s = sip.settings();
+        DigestCredentials creds = DigestChallenges.credentials(req, true, s.realm());
+        DigestVerifier.Result auth = verifier.verify(creds, Request.INVITE, s.realm(), users::find);
+        if (auth.outcome() != AuthOutcome.ACCEPTED) {
+            if (auth.outcome().challenges()) {
+                Response r = sip.response(req, Response.PROXY_AUTHENTICATION_REQUIRED, null);
+                challenges.addTo(r, true, s.realm(), nonces.issue(), auth.outcome().stale());
+                sip.send(st, r, callId);
+                LOG.info("[{}] INVITE challenged (407): {}", callId, auth.outcome());
+            } else {
+                LOG.info("[{}] INVITE refused: bad credentials for '{}'", callId, creds == null ? "?" : creds.username());
+                sip.respond(st, req, Response.FORBIDDEN, "Bad credentials", callId);
+            }
+            return;
+        }
+        SipUser user = auth.user().orElseThrow();
+        URI fromUri = ((FromHeader) req.getHeader(FromHeader.NAME)).getAddress().getURI();
+        if (!(fromUri instanceof SipURI from) || !user.name().equals(from.getUser()) || !sip.isLocalHost(from.getHost())) {
+            LOG.info("[{}] INVITE refused: From {} is not the authenticated user {}", callId, fromUri, user.name());
+            sip.respond(st, req, Response.FORBIDDEN, "From does not match the authenticated user", callId);
+            return;
+        }
+        String fromAor = user.name() + "@" + s.domain();
+        Optional<Registration> caller = locations.lookup(fromAor);
+        if (caller.isEmpty()) {
+            LOG.info("[{}] INVITE refused: caller {} is not registered", callId, fromAor);
+            sip.respond(st, req, Response.FORBIDDEN, "Caller not registered", callId);
+            return;
+        }
+        SipURI ruri = (SipURI) req.getRequestURI();
+        String calleeName = ruri.getUser();
+        if (calleeName == null || users.find(calleeName).isEmpty()) {
+            LOG.info("[{}] INVITE from {} to unknown user {}: 404", callId, fromAor, ruri);
+            sip.respond(st, req, Response.NOT_FOUND, null, callId);
+            return;
+        }
+        String toAor = calleeName + "@" + s.domain();
+        Optional<Registration> callee = locations.lookup(toAor);
+        if (callee.isEmpty()) {
+            LOG.info("[{}] INVITE from {} to {}: not registered, 480", callId, fromAor, toAor);
+            sip.respond(st, req, Response.TEMPORARILY_UNAVAILABLE, "Not registered", callId);
+            return;
+        }
+        // §22.3: a proxy that has consumed its own credentials passes no Proxy-Authorization for its realm
+        Request working = (Request) req.clone();
+        working.removeHeader(ProxyAuthorizationHeader.NAME);
+        java.util.Iterator<?> pa = req.getHeaders(ProxyAuthorizationHeader.NAME);
+        while (pa.hasNext()) {
+            ProxyAuthorizationHeader h = (ProxyAuthorizationHeader) pa.next();
+            if (!s.realm().equals(h.getRealm())) {
+                working.addHeader(h);
+            }
+        }
+        ProxiedInvite invite = new ProxiedInvite(this, "inv-" + ids.incrementAndGet(), st, req, callId, fromAor, toAor,
+                caller, callee, System.nanoTime(), loopHash, maxForwards);
+        invite.working = working;
+        st.setApplicationData(invite);
+        live.put(transactionKey(req), invite);
+        LOG.info("[{}] INVITE {} -> {} ({})", callId, fromAor, toAor, invite.id);
+        runInviteChain(invite);
+    }
+
+    private void runInviteChain(ProxiedInvite invite) {
+        for (InterceptorChain.Entry e : chain.entries()) {
+            invite.participants.add(e);
+            InviteAction action;
+            try {
+                action = e.interceptor().onInitialInvite(invite);
+                if (action == null) {
+                    LOG.warn("[{}] interceptor {} returned null: forwarding", invite.callId, e);
+                    action = InviteAction.forward();
+                }
+            } catch (RuntimeException ex) {
+                LOG.warn("[{}] interceptor {} failed on the INVITE, forwarding as if it had: {}", invite.callId, e, ex.toString(), ex);
+                action = InviteAction.forward();
+            }
+            LOG.debug("[{}] interceptor {}: {}", invite.callId, e, action);
+            switch (action.kind()) {
+                case FORWARD -> applyEdits(invite, action);
+                case ANSWER -> {
+                    synchronized (invite) {
+                        invite.pendingRelease = null;
+                        answer(invite, action);
+                    }
+                    return;
+                }
+                case HOLD -> {
+                    synchronized (invite) {
+                        invite.holder = e;
+                        InviteAction pending = invite.pendingRelease;
+                        invite.pendingRelease = null;
+                        if (invite.phase != ProxiedInvite.Phase.DECIDING) {
+                            return; // cancelled or ended meanwhile
+                        }
+                        invite.phase = ProxiedInvite.Phase.HELD;
+                        LOG.info("[{}] INVITE held by {}", invite.callId, e);
+                        startTimerC(invite);
+                        if (pending != null) {
+                            applyRelease(invite, pending);
+                        } else if (invite.cancelled) {
+                            finalLocal(invite, Response.REQUEST_TERMINATED, null, null);
+                        }
+                    }
+                    return;
+                }
+            }
+        }
+        synchronized (invite) {
+            invite.pendingRelease = null;
+            forward(invite);
+        }
+    }
+
+    private void applyEdits(ProxiedInvite invite, InviteAction action) {
+        if (action.edits().isEmpty()) {
+            return;
+        }
+        Request copy = (Request) invite.working.clone();
+        try {
+            MessageText.apply(copy, action.edits(), sip.headers());
+            invite.working = copy;
+        } catch (Exception ex) {
+            LOG.warn("[{}] header edits {} refused: {}", invite.callId, action.edits(), ex.getMessage());
+        }
+    }
+
+    /** Forwards the working request as a new branch. Caller holds the invite's lock. */
+    private void forward(ProxiedInvite invite) {
+        if (invite.cancelled) {
+            finalLocal(invite, Response.REQUEST_TERMINATED, null, null);
+            return;
+        }
+        Optional<Registration> callee = locations.lookup(invite.toAor);
+        invite.callee = callee;
+        if (callee.isEmpty()) {
+            finalLocal(invite, Response.TEMPORARILY_UNAVAILABLE, "Not registered", null);
+            return;
+        }
+        Registration.Binding target = callee.get().bindings().stream()
+                .max(Comparator.comparing(Registration.Binding::expiresAt)).orElseThrow();
+        try {
+            Request fwd = (Request) invite.working.clone();
+            URI uri = sip.addresses().createURI(target.contact());
+            fwd.setRequestURI(uri);
+            fwd.removeHeader(RouteHeader.NAME); // our own route was popped; we do not relay elsewhere
+            MaxForwardsHeader mf = (MaxForwardsHeader) fwd.getHeader(MaxForwardsHeader.NAME);
+            int next = HopGuard.nextMaxForwards(invite.receivedMaxForwards);
+            if (mf == null) {
+                fwd.setHeader(sip.headers().createMaxForwardsHeader(next));
+            } else {
+                mf.setMaxForwards(next);
+            }
+            RecordRouteHeader rr = sip.headers().createRecordRouteHeader(sip.addresses().createAddress(sip.recordRouteUri()));
+            fwd.addFirst(rr);
+            Transport t = sip.transportFor(uri);
+            fwd.addFirst(sip.via(t, HopGuard.branchPrefix(invite.loopHash) + Long.toHexString(ids.incrementAndGet())));
+            ClientTransaction ct = sip.provider().getNewClientTransaction(fwd);
+            ct.setApplicationData(new Branch(invite));
+            invite.branch = ct;
+            invite.branchProvisional = false;
+            invite.cancelWhenProvisional = false;
+            invite.phase = ProxiedInvite.Phase.FORWARDED;
+            ct.sendRequest();
+            startTimerC(invite);
+            LOG.info("[{}] INVITE forwarded to {} over {}", invite.callId, target.contact(), t.token());
+        } catch (Exception ex) {
+            LOG.warn("[{}] cannot forward the INVITE to {}: {}", invite.callId, target.contact(), ex.toString());
+            invite.branch = null;
+            invite.phase = ProxiedInvite.Phase.RESPONSE_DECIDING;
+            // §16.7 step 2 / §16.9: a transport error counts as 503 from that branch; decide outside the lock
+            timers.execute(() -> branchFailed(invite, Response.SERVICE_UNAVAILABLE, "Callee unreachable"));
+        }
+    }
+
+    private void branchFailed(ProxiedInvite invite, int status, String reason) {
+        try {
+            Response r = sip.response(invite.received, status, reason);
+            decideFinal(invite, r);
+        } catch (Exception ex) {
+            LOG.warn("[{}] cannot answer the INVITE: {}", invite.callId, ex.toString());
+        }
+    }
+
+    /** An ANSWER action: a final response from the proxy. Caller holds the lock. */
+    private void answer(ProxiedInvite invite, InviteAction action) {
+        finalLocal(invite, action.status(), action.reason(), action);
+    }
+
+    private void finalLocal(ProxiedInvite invite, int status, String reason, InviteAction withEdits) {
+        try {
+            Response r = sip.response(invite.received, status, reason);
+            if (withEdits != null && !withEdits.edits().isEmpty()) {
+                try {
+                    MessageText.apply(r, withEdits.edits(), sip.headers());
+                } catch (Exception ex) {
+                    LOG.warn("[{}] response header edits {} refused: {}", invite.callId, withEdits.edits(), ex.getMessage());
+                }
+            }
+            sendFinal(invite, r);
+        } catch (Exception ex) {
+            LOG.warn("[{}] cannot build the {} response: {}", invite.callId, status, ex.toString());
+        }
+    }
+
+    /** Sends the final response to the caller, once. Caller holds the lock. */
+    private void sendFinal(ProxiedInvite invite, Response r) {
+        if (invite.phase == ProxiedInvite.Phase.FINAL_SENT || invite.phase == ProxiedInvite.Phase.DONE) {
+            return;
+        }
+        if (invite.timedOut && r.getStatusCode() == Response.REQUEST_TERMINATED && !invite.cancelled) {
+            // §16.8: Timer C fired and we cancelled the branch: the caller gets 408, not the branch's 487
+            try {
+                r.setStatusCode(Response.REQUEST_TIMEOUT);
+                r.setReasonPhrase("Request Timeout");
+            } catch (java.text.ParseException ignored) {
+                // constants parse
+            }
+        }
+        int status = r.getStatusCode();
+        invite.phase = ProxiedInvite.Phase.FINAL_SENT;
+        invite.holder = null;
+        invite.heldResponse = null;
+        cancelTimerC(invite);
+        invite.finalEnd = status < 300 ? InviteEnd.ANSWERED
+                : invite.cancelled ? InviteEnd.CANCELLED
+                : invite.timedOut ? InviteEnd.TIMED_OUT : InviteEnd.REJECTED;
+        sip.send(invite.serverTransaction, r, invite.callId);
+        LOG.info("[{}] INVITE answered {} {}", invite.callId, status, r.getReasonPhrase());
+        if (status < 300) {
+            timers.execute(() -> end(invite, InviteEnd.ANSWERED));
+        }
+    }
+
+    // ---------------------------------------------------------------- responses
+
+    /** A response on one of our INVITE branches. */
+    void onBranchResponse(Branch b, ClientTransaction ct, Response resp) {
+        ProxiedInvite invite = b.invite();
+        int status = resp.getStatusCode();
+        if (status == Response.TRYING) {
+            return; // §16.7 step 3: 100 is not forwarded
+        }
+        if (status < 200) {
+            synchronized (invite) {
+                if (invite.branch != ct || invite.phase != ProxiedInvite.Phase.FORWARDED) {
+                    return;
+                }
+                invite.branchProvisional = true;
+                startTimerC(invite); // §16.7 step 2: "the proxy MUST reset timer C"
+                if (invite.cancelWhenProvisional) {
+                    sendCancel(invite);
+                }
+                relay(invite, resp);
+            }
+            return;
+        }
+        if (status < 300) {
+            onBranch2xx(invite, ct, resp);
+            return;
+        }
+        synchronized (invite) {
+            if (invite.branch != ct || invite.phase != ProxiedInvite.Phase.FORWARDED) {
+                LOG.debug("[{}] late {} of an old branch ignored", invite.callId, status);
+                return;
+            }
+            invite.branch = null;
+            invite.phase = ProxiedInvite.Phase.RESPONSE_DECIDING;
+            cancelTimerC(invite);
+        }
+        decideFinal(invite, resp);
+    }
+
+    /** §16.7 step 9: "Any 2xx responses ... MUST be forwarded immediately". */
+    private void onBranch2xx(ProxiedInvite invite, ClientTransaction ct, Response resp) {
+        boolean first;
+        synchronized (invite) {
+            first = invite.phase != ProxiedInvite.Phase.FINAL_SENT && invite.phase != ProxiedInvite.Phase.DONE;
+        }
+        if (first) {
+            BranchResponse view = new ResponseSnapshot(resp);
+            for (InterceptorChain.Entry e : invite.participants) {
+                try {
+                    ResponseAction a = e.interceptor().onFinalResponse(invite, view);
+                    if (a != null && (a.kind() != ResponseAction.Kind.RELAY || a.status() != 0 || !a.edits().isEmpty())) {
+                        LOG.warn("[{}] interceptor {} asked {} for a 2xx: ignored, a proxy forwards every 2xx", invite.callId, e, a);
+                    }
+                } catch (RuntimeException ex) {
+                    LOG.warn("[{}] interceptor {} failed on the 2xx, relaying: {}", invite.callId, e, ex.toString(), ex);
+                }
+            }
+        }
+        synchronized (invite) {
+            if (invite.branch == ct) {
+                invite.branch = null;
+            }
+            Response out = stripVia(resp);
+            if (invite.phase == ProxiedInvite.Phase.FINAL_SENT || invite.phase == ProxiedInvite.Phase.DONE) {
+                // a 2xx after another final response: still forwarded (statelessly) so the dialog can be ended
+                sendStateless(out, invite.callId);
+            } else {
+                sendFinal(invite, out);
+            }
+        }
+    }
+
+    /** Runs the final-response interceptors and relays, rewrites or holds a non-2xx. */
+    private void decideFinal(ProxiedInvite invite, Response resp) {
+        Response out = stripVia(resp);
+        BranchResponse view = new ResponseSnapshot(out);
+        for (InterceptorChain.Entry e : invite.participants) {
+            ResponseAction a;
+            try {
+                a = e.interceptor().onFinalResponse(invite, view);
+                if (a == null) {
+                    a = ResponseAction.relay();
+                }
+            } catch (RuntimeException ex) {
+                LOG.warn("[{}] interceptor {} failed on the {} response, relaying: {}", invite.callId, e,
+                        resp.getStatusCode(), ex.toString(), ex);
+                a = ResponseAction.relay();
+            }
+            if (a.kind() == ResponseAction.Kind.HOLD) {
+                synchronized (invite) {
+                    if (invite.phase != ProxiedInvite.Phase.RESPONSE_DECIDING) {
+                        return;
+                    }
+                    InviteAction pending = invite.pendingRelease;
+                    invite.pendingRelease = null;
+                    invite.phase = ProxiedInvite.Phase.RESPONSE_HELD;
+                    invite.holder = e;
+                    invite.heldResponse = out;
+                    LOG.info("[{}] {} response held by {}", invite.callId, resp.getStatusCode(), e);
+                    startTimerC(invite);
+                    if (pending != null) {
+                        applyRelease(invite, pending);
+                    } else if (invite.cancelled) {
+                        finalLocal(invite, Response.REQUEST_TERMINATED, null, null);
+                    }
+                }
+                return;
+            }
+            if (a.status() != 0 || !a.edits().isEmpty()) {
+                try {
+                    if (a.status() != 0) {
+                        out.setStatusCode(a.status());
+                        out.setReasonPhrase(a.reason() != null ? a.reason() : standardReason(invite.received, a.status()));
+                    } else if (a.reason() != null) {
+                        out.setReasonPhrase(a.reason());
+                    }
+                    MessageText.apply(out, a.edits(), sip.headers());
+                } catch (Exception ex) {
+                    LOG.warn("[{}] rewrite {} by {} refused: {}", invite.callId, a, e, ex.getMessage());
+                }
+                view = new ResponseSnapshot(out);
+            }
+        }
+        synchronized (invite) {
+            invite.pendingRelease = null;
+            if (invite.phase == ProxiedInvite.Phase.RESPONSE_DECIDING) {
+                sendFinal(invite, out);
+            }
+        }
+    }
+
+    private String standardReason(Request request, int status) {
+        try {
+            return sip.messages().createResponse(status, request).getReasonPhrase();
+        } catch (Exception e) {
+            return "Response";
+        }
+    }
+
+    private Response stripVia(Response resp) {
+        Response out = (Response) resp.clone();
+        out.removeFirst(ViaHeader.NAME);
+        return out;
+    }
+
+    private void relay(ProxiedInvite invite, Response resp) {
+        try {
+            invite.serverTransaction.sendResponse(stripVia(resp));
+        } catch (Exception e) {
+            LOG.warn("[{}] cannot relay {}: {}", invite.callId, resp.getStatusCode(), e.toString());
+        }
+    }
+
+    private void sendStateless(Response out, String callId) {
+        try {
+            sip.provider().sendResponse(out);
+        } catch (Exception e) {
+            LOG.warn("[{}] cannot relay {}: {}", callId, out.getStatusCode(), e.toString());
+        }
+    }
+
+    /** The branch's client transaction timed out (Timer B): §16.8 "as if the transaction received a 408". */
+    void onBranchTimeout(Branch b, ClientTransaction ct) {
+        ProxiedInvite invite = b.invite();
+        synchronized (invite) {
+            if (invite.branch != ct || invite.phase != ProxiedInvite.Phase.FORWARDED) {
+                return;
+            }
+            invite.branch = null;
+            invite.phase = ProxiedInvite.Phase.RESPONSE_DECIDING;
+            invite.timedOut = true;
+            cancelTimerC(invite);
+        }
+        LOG.info("[{}] no answer from the callee: 408", invite.callId);
+        branchFailed(invite, Response.REQUEST_TIMEOUT, null);
+    }
+
+    // ---------------------------------------------------------------- plugin control
+
+    boolean release(ProxiedInvite invite, InviteAction action) {
+        synchronized (invite) {
+            switch (invite.phase) {
+                case DECIDING, RESPONSE_DECIDING -> {
+                    if (invite.pendingRelease != null) {
+                        LOG.warn("[{}] release({}) ignored: another release is pending", invite.callId, action);
+                        return false;
+                    }
+                    invite.pendingRelease = action;
+                    return true;
+                }
+                case HELD, RESPONSE_HELD -> {
+                    if (action.kind() == InviteAction.Kind.HOLD) {
+                        LOG.warn("[{}] release(HOLD) ignored: the INVITE is already held", invite.callId);
+                        return false;
+                    }
+                    applyRelease(invite, action);
+                    return true;
+                }
+                default -> {
+                    LOG.info("[{}] release({}) ignored: the INVITE is not held ({})", invite.callId, action, invite.phase);
+                    return false;
+                }
+            }
+        }
+    }
+
+    /** Caller holds the lock. */
+    private void applyRelease(ProxiedInvite invite, InviteAction action) {
+        invite.holder = null;
+        invite.heldResponse = null;
+        cancelTimerC(invite);
+        switch (action.kind()) {
+            case FORWARD -> {
+                applyEdits(invite, action);
+                LOG.info("[{}] INVITE released: forwarding", invite.callId);
+                forward(invite);
+            }
+            case ANSWER -> answer(invite, action);
+            case HOLD -> {
+                invite.phase = ProxiedInvite.Phase.HELD;
+                startTimerC(invite);
+            }
+        }
+    }
+
+    boolean cancelBranch(ProxiedInvite invite) {
+        synchronized (invite) {
+            if (invite.phase != ProxiedInvite.Phase.FORWARDED || invite.branch == null) {
+                return false;
+            }
+            if (!invite.branchProvisional) {
+                // §9.1: "a CANCEL ... SHOULD NOT be sent ... before a provisional response": send on the first one
+                invite.cancelWhenProvisional = true;
+                return true;
+            }
+            return sendCancel(invite);
+        }
+    }
+
+    private boolean sendCancel(ProxiedInvite invite) {
+        invite.cancelWhenProvisional = false;
+        try {
+            Request cancel = invite.branch.createCancel();
+            ClientTransaction ct = sip.provider().getNewClientTransaction(cancel);
+            ct.sendRequest();
+            LOG.info("[{}] CANCEL sent on the branch", invite.callId);
+            return true;
+        } catch (Exception e) {
+            LOG.warn("[{}] cannot CANCEL the branch: {}", invite.callId, e.toString());
+            return false;
+        }
+    }
+
+    // ---------------------------------------------------------------- caller side
+
+    /** §16.10: "the proxy MUST respond to the CANCEL ... with a 200 ... and cancel the pending client transactions". */
+    public void onCancel(Request cancel, ServerTransaction st, String callId) {
+        ProxiedInvite invite = live.get(transactionKey(cancel));
+        if (invite == null) {
+            sip.respond(st, cancel, Response.CALL_OR_TRANSACTION_DOES_NOT_EXIST, null, callId);
+            return;
+        }
+        sip.respond(st, cancel, Response.OK, null, callId);
+        synchronized (invite) {
+            if (invite.phase == ProxiedInvite.Phase.FINAL_SENT || invite.phase == ProxiedInvite.Phase.DONE
+                    || invite.cancelled) {
+                return;
+            }
+            invite.cancelled = true;
+        }
+        LOG.info("[{}] caller cancelled the INVITE", callId);
+        for (InterceptorChain.Entry e : invite.participants) {
+            try {
+                e.interceptor().onCancel(invite);
+            } catch (RuntimeException ex) {
+                LOG.warn("[{}] interceptor {} failed on CANCEL: {}", callId, e, ex.toString(), ex);
+            }
+        }
+        synchronized (invite) {
+            switch (invite.phase) {
+                case FORWARDED -> {
+                    if (!invite.branchProvisional) {
+                        invite.cancelWhenProvisional = true;
+                    } else {
+                        sendCancel(invite);
+                    }
+                }
+                case HELD, RESPONSE_HELD -> finalLocal(invite, Response.REQUEST_TERMINATED, null, null);
+                default -> {
+                    // DECIDING / RESPONSE_DECIDING: the decision sees 'cancelled' when it completes
+                }
+            }
+        }
+    }
+
+    /** ACK for our non-2xx final response (absorbed here: hop by hop). */
+    public void onNon2xxAck(ServerTransaction st) {
+        if (st != null && st.getApplicationData() instanceof ProxiedInvite invite) {
+            InviteEnd e;
+            synchronized (invite) {
+                e = invite.finalEnd;
+            }
+            if (e != null) {
+                end(invite, e);
+            }
+        }
+    }
+
+    /** The caller's server transaction ended (terminated or Timer H). */
+    public void onServerTransactionEnd(ServerTransaction st) {
+        if (st != null && st.getApplicationData() instanceof ProxiedInvite invite) {
+            InviteEnd e;
+            synchronized (invite) {
+                e = invite.finalEnd != null ? invite.finalEnd : InviteEnd.ABORTED;
+            }
+            end(invite, e);
+        }
+    }
+
+    private void end(ProxiedInvite invite, InviteEnd how) {
+        if (!invite.ended.compareAndSet(false, true)) {
+            return;
+        }
+        synchronized (invite) {
+            invite.phase = ProxiedInvite.Phase.DONE;
+            cancelTimerC(invite);
+        }
+        live.remove(transactionKey(invite.received), invite);
+        LOG.info("[{}] INVITE over: {}", invite.callId, how);
+        for (InterceptorChain.Entry e : invite.participants) {
+            try {
+                e.interceptor().onEnd(invite, how);
+            } catch (RuntimeException ex) {
+                LOG.warn("[{}] interceptor {} failed on end: {}", invite.callId, e, ex.toString(), ex);
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------- Timer C, unbinding, shutdown
+
+    private void startTimerC(ProxiedInvite invite) {
+        cancelTimerC(invite);
+        invite.timerC = timers.schedule(() -> timerC(invite), timerCMillis, TimeUnit.MILLISECONDS);
+    }
+
+    private static void cancelTimerC(ProxiedInvite invite) {
+        if (invite.timerC != null) {
+            invite.timerC.cancel(false);
+            invite.timerC = null;
+        }
+    }
+
+    /** §16.8: "If timer C should fire, the proxy MUST either reset the timer ... or terminate the client transaction". */
+    private void timerC(ProxiedInvite invite) {
+        synchronized (invite) {
+            invite.timerC = null;
+            switch (invite.phase) {
+                case FORWARDED -> {
+                    invite.timedOut = true;
+                    LOG.info("[{}] Timer C fired: cancelling the branch", invite.callId);
+                    if (invite.branchProvisional) {
+                        sendCancel(invite);
+                    }
+                }
+                case HELD, RESPONSE_HELD -> {
+                    invite.timedOut = true;
+                    LOG.info("[{}] Timer C fired on a held INVITE: 408", invite.callId);
+                    finalLocal(invite, Response.REQUEST_TIMEOUT, null, null);
+                }
+                default -> {
+                }
+            }
+        }
+    }
+
+    /** An interceptor went away: it hears ABORTED for its INVITEs, and what it held is released. */
+    private void interceptorGone(InterceptorChain.Entry gone) {
+        for (ProxiedInvite invite : List.copyOf(live.values())) {
+            if (!invite.participants.remove(gone)) {
+                continue;
+            }
+            synchronized (invite) {
+                if (invite.holder == gone) {
+                    if (invite.phase == ProxiedInvite.Phase.HELD) {
+                        LOG.info("[{}] interceptor {} unbound while holding the INVITE: forwarding", invite.callId, gone);
+                        applyRelease(invite, InviteAction.forward());
+                    } else if (invite.phase == ProxiedInvite.Phase.RESPONSE_HELD) {
+                        LOG.info("[{}] interceptor {} unbound while holding a response: relaying it", invite.callId, gone);
+                        sendFinal(invite, invite.heldResponse);
+                    }
+                }
+            }
+            try {
+                gone.interceptor().onEnd(invite, InviteEnd.ABORTED);
+            } catch (RuntimeException ex) {
+                LOG.warn("[{}] interceptor {} failed on end: {}", invite.callId, gone, ex.toString());
+            }
+        }
+    }
+
+    /** The proxy stops: every INVITE in progress ends ABORTED (with 503 to a caller still waiting). */
+    public void close() {
+        chain.removeUnbindListener(unbindListener);
+        for (ProxiedInvite invite : List.copyOf(live.values())) {
+            synchronized (invite) {
+                if (invite.phase != ProxiedInvite.Phase.FINAL_SENT && invite.phase != ProxiedInvite.Phase.DONE) {
+                    finalLocal(invite, Response.SERVICE_UNAVAILABLE, "Server stopping", null);
+                }
+            }
+            end(invite, InviteEnd.ABORTED);
+        }
+    }
+}

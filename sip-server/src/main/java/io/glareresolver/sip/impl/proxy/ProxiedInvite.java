@@ -1,0 +1,164 @@
+package io.glareresolver.sip.impl.proxy;
+
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+import javax.sip.ClientTransaction;
+import javax.sip.ServerTransaction;
+import javax.sip.message.Request;
+import javax.sip.message.Response;
+
+import io.glareresolver.sip.api.InitialInvite;
+import io.glareresolver.sip.api.InviteAction;
+import io.glareresolver.sip.api.InviteEnd;
+import io.glareresolver.sip.api.Registration;
+
+/**
+ * One proxied initial INVITE: the caller's server transaction, the current branch and what the
+ * interceptors decided. Mutable state is guarded by this object's monitor; interceptors are
+ * called without holding it.
+ */
+final class ProxiedInvite implements InitialInvite {
+
+    /** Where the INVITE is in its life. */
+    enum Phase {
+        /** Interceptors are deciding on the INVITE. */
+        DECIDING,
+        /** An interceptor holds the INVITE. */
+        HELD,
+        /** A branch is out to the callee. */
+        FORWARDED,
+        /** Interceptors are deciding on the branch's final response. */
+        RESPONSE_DECIDING,
+        /** An interceptor holds the branch's final response: the caller waits. */
+        RESPONSE_HELD,
+        /** The final response went to the caller (non-2xx: awaiting ACK). */
+        FINAL_SENT,
+        /** Over: onEnd was called. */
+        DONE
+    }
+
+    final String id;
+    final ServerTransaction serverTransaction;
+    final Request received;
+    final String callId;
+    final String fromAor;
+    final String toAor;
+    final Optional<Registration> caller;
+    final long receivedNanos;
+    final String loopHash;
+    final Integer receivedMaxForwards;
+    private final InviteProxy proxy;
+
+    /** The request as edited by interceptors so far (the received one is never changed). */
+    volatile Request working;
+    volatile Optional<Registration> callee;
+
+    /** Interceptors that saw onInitialInvite (and so get the other callbacks), in chain order. */
+    final List<InterceptorChain.Entry> participants = new CopyOnWriteArrayList<>();
+    final AtomicBoolean ended = new AtomicBoolean();
+
+    // guarded by this
+    Phase phase = Phase.DECIDING;
+    ClientTransaction branch;
+    boolean branchProvisional;
+    boolean cancelWhenProvisional;
+    InviteAction pendingRelease;
+    InterceptorChain.Entry holder;
+    Response heldResponse;
+    boolean cancelled;
+    boolean timedOut;
+    InviteEnd finalEnd;
+    ScheduledFuture<?> timerC;
+
+    ProxiedInvite(InviteProxy proxy, String id, ServerTransaction st, Request received, String callId, String fromAor,
+                  String toAor, Optional<Registration> caller, Optional<Registration> callee, long receivedNanos,
+                  String loopHash, Integer receivedMaxForwards) {
+        this.proxy = proxy;
+        this.id = id;
+        this.serverTransaction = st;
+        this.received = received;
+        this.working = received;
+        this.callId = callId;
+        this.fromAor = fromAor;
+        this.toAor = toAor;
+        this.caller = caller;
+        this.callee = callee;
+        this.receivedNanos = receivedNanos;
+        this.loopHash = loopHash;
+        this.receivedMaxForwards = receivedMaxForwards;
+    }
+
+    @Override
+    public String id() {
+        return id;
+    }
+
+    @Override
+    public String callId() {
+        return callId;
+    }
+
+    @Override
+    public String fromAor() {
+        return fromAor;
+    }
+
+    @Override
+    public String toAor() {
+        return toAor;
+    }
+
+    @Override
+    public Optional<Registration> caller() {
+        return caller;
+    }
+
+    @Override
+    public Optional<Registration> callee() {
+        return callee;
+    }
+
+    @Override
+    public Optional<String> header(String name) {
+        return MessageText.header(working, name);
+    }
+
+    @Override
+    public List<String> headers(String name) {
+        return MessageText.headers(working, name);
+    }
+
+    @Override
+    public Optional<String> body() {
+        return MessageText.body(working);
+    }
+
+    @Override
+    public Optional<String> contentType() {
+        return MessageText.contentType(working);
+    }
+
+    @Override
+    public long receivedNanos() {
+        return receivedNanos;
+    }
+
+    @Override
+    public boolean release(InviteAction action) {
+        return proxy.release(this, action);
+    }
+
+    @Override
+    public boolean cancelBranch() {
+        return proxy.cancelBranch(this);
+    }
+
+    @Override
+    public String toString() {
+        return "INVITE " + id + " [" + callId + "] " + fromAor + " -> " + toAor;
+    }
+}

@@ -1,0 +1,118 @@
+package io.glareresolver.sip.impl.proxy;
+
+import java.util.concurrent.atomic.AtomicLong;
+
+import javax.sip.ClientTransaction;
+import javax.sip.ServerTransaction;
+import javax.sip.address.URI;
+import javax.sip.header.MaxForwardsHeader;
+import javax.sip.header.RouteHeader;
+import javax.sip.header.ViaHeader;
+import javax.sip.message.Request;
+import javax.sip.message.Response;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import io.glareresolver.sip.impl.config.Transport;
+import io.glareresolver.sip.impl.stack.SipContext;
+
+/**
+ * Forwards requests other than initial INVITEs: in-dialog requests routed by Route (loose
+ * routing, RFC 3261 §16.4, §16.12) and out-of-dialog non-INVITE requests to a user's binding.
+ * Statefully (a client transaction per request, responses relayed), except ACK for a 2xx, which is
+ * forwarded statelessly end to end (§16.7 step 4 has no transaction for it).
+ */
+public final class RequestRelay {
+
+    private static final Logger LOG = LoggerFactory.getLogger(RequestRelay.class);
+
+    /** Application data of a relayed request's client transaction. */
+    record Relay(ServerTransaction serverTransaction, String callId) {
+    }
+
+    private final SipContext sip;
+    private final AtomicLong ids = new AtomicLong();
+
+    public RequestRelay(SipContext sip) {
+        this.sip = sip;
+    }
+
+    /**
+     * Prepares the copy to forward: our Route entries popped (§16.4: "If the first value in the
+     * Route header field indicates this proxy, the proxy MUST remove that value"), Request-URI
+     * replaced if {@code target} is given, Max-Forwards decremented, our Via on top.
+     */
+    private Request prepare(Request req, URI target, Integer maxForwards, String loopHash) throws Exception {
+        Request fwd = (Request) req.clone();
+        popOurRoutes(fwd, sip);
+        if (target != null) {
+            fwd.setRequestURI(target);
+        }
+        int next = HopGuard.nextMaxForwards(maxForwards);
+        MaxForwardsHeader mf = (MaxForwardsHeader) fwd.getHeader(MaxForwardsHeader.NAME);
+        if (mf == null) {
+            fwd.setHeader(sip.headers().createMaxForwardsHeader(next));
+        } else {
+            mf.setMaxForwards(next);
+        }
+        RouteHeader route = (RouteHeader) fwd.getHeader(RouteHeader.NAME);
+        URI nextHop = route != null ? route.getAddress().getURI() : fwd.getRequestURI();
+        Transport t = sip.transportFor(nextHop);
+        fwd.addFirst(sip.via(t, HopGuard.branchPrefix(loopHash) + Long.toHexString(ids.incrementAndGet())));
+        return fwd;
+    }
+
+    /** Removes our own entries from the top of the Route set; true if there was one. */
+    public static boolean popOurRoutes(Request req, SipContext sip) {
+        boolean popped = false;
+        while (true) {
+            RouteHeader top = (RouteHeader) req.getHeader(RouteHeader.NAME);
+            if (top == null || !sip.isOurRoute(top.getAddress().getURI())) {
+                return popped;
+            }
+            req.removeFirst(RouteHeader.NAME);
+            popped = true;
+        }
+    }
+
+    /** Forwards statefully; responses come back through {@link #onResponse}. */
+    public void forward(Request req, ServerTransaction st, URI target, Integer maxForwards, String loopHash, String callId) {
+        try {
+            Request fwd = prepare(req, target, maxForwards, loopHash);
+            ClientTransaction ct = sip.provider().getNewClientTransaction(fwd);
+            ct.setApplicationData(new Relay(st, callId));
+            ct.sendRequest();
+            LOG.debug("[{}] {} forwarded to {}", callId, req.getMethod(), fwd.getRequestURI());
+        } catch (Exception e) {
+            LOG.warn("[{}] cannot forward {}: {}", callId, req.getMethod(), e.toString());
+            sip.respond(st, req, Response.SERVICE_UNAVAILABLE, "Next hop unreachable", callId);
+        }
+    }
+
+    /** ACK for a 2xx: stateless, end to end. */
+    public void forwardAck(Request ack, URI target, Integer maxForwards, String loopHash, String callId) {
+        try {
+            Request fwd = prepare(ack, target, maxForwards, loopHash);
+            sip.provider().sendRequest(fwd);
+            LOG.debug("[{}] ACK forwarded to {}", callId, fwd.getRequestURI());
+        } catch (Exception e) {
+            LOG.warn("[{}] cannot forward ACK: {}", callId, e.toString());
+        }
+    }
+
+    void onResponse(Relay relay, Response resp) {
+        if (resp.getStatusCode() == Response.TRYING) {
+            return;
+        }
+        Response out = (Response) resp.clone();
+        out.removeFirst(ViaHeader.NAME);
+        sip.send(relay.serverTransaction(), out, relay.callId());
+    }
+
+    void onTimeout(Relay relay) {
+        LOG.info("[{}] no answer from the next hop: 408", relay.callId());
+        sip.respond(relay.serverTransaction(), relay.serverTransaction().getRequest(), Response.REQUEST_TIMEOUT, null,
+                relay.callId());
+    }
+}

@@ -1,0 +1,193 @@
+package io.glareresolver.sip.impl.stack;
+
+import java.text.ParseException;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+import java.util.concurrent.ThreadLocalRandom;
+
+import javax.sip.ListeningPoint;
+import javax.sip.ServerTransaction;
+import javax.sip.SipProvider;
+import javax.sip.address.AddressFactory;
+import javax.sip.address.SipURI;
+import javax.sip.address.URI;
+import javax.sip.header.HeaderFactory;
+import javax.sip.header.ToHeader;
+import javax.sip.header.ViaHeader;
+import javax.sip.message.MessageFactory;
+import javax.sip.message.Request;
+import javax.sip.message.Response;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import io.glareresolver.sip.impl.config.ServerSettings;
+import io.glareresolver.sip.impl.config.Transport;
+
+/**
+ * What the registrar and the proxy share: the factories, the live provider and settings, and the
+ * answers to "is this host us?". The provider and settings change on reconfiguration.
+ */
+public final class SipContext {
+
+    private static final Logger LOG = LoggerFactory.getLogger(SipContext.class);
+
+    private final HeaderFactory headers;
+    private final MessageFactory messages;
+    private final AddressFactory addresses;
+    private volatile SipProvider provider;
+    private volatile ServerSettings settings;
+
+    public SipContext(HeaderFactory headers, MessageFactory messages, AddressFactory addresses, ServerSettings settings) {
+        this.headers = headers;
+        this.messages = messages;
+        this.addresses = addresses;
+        this.settings = settings;
+    }
+
+    public HeaderFactory headers() {
+        return headers;
+    }
+
+    public MessageFactory messages() {
+        return messages;
+    }
+
+    public AddressFactory addresses() {
+        return addresses;
+    }
+
+    public SipProvider provider() {
+        return provider;
+    }
+
+    void provider(SipProvider p) {
+        this.provider = p;
+    }
+
+    public ServerSettings settings() {
+        return settings;
+    }
+
+    void settings(ServerSettings s) {
+        this.settings = s;
+    }
+
+    /** "The domain, the listen address or localhost": hosts whose AORs this server owns. */
+    public boolean isLocalHost(String host) {
+        if (host == null) {
+            return false;
+        }
+        String h = host.toLowerCase(Locale.ROOT);
+        if (h.startsWith("[") && h.endsWith("]")) {
+            h = h.substring(1, h.length() - 1);
+        }
+        ServerSettings s = settings;
+        return h.equals(s.domain()) || h.equals(s.address().toLowerCase(Locale.ROOT)) || h.equals("localhost");
+    }
+
+    /** A URI that addresses this server: a local host and our port (or no port, meaning 5060 or the AOR). */
+    public boolean isLocal(SipURI uri) {
+        if (!isLocalHost(uri.getHost())) {
+            return false;
+        }
+        int port = uri.getPort();
+        return port <= 0 || port == settings.port();
+    }
+
+    /** True if this URI is one of our own Route/Record-Route entries (host and port, port 5060 if absent). */
+    public boolean isOurRoute(URI uri) {
+        if (!(uri instanceof SipURI sip) || !isLocalHost(sip.getHost())) {
+            return false;
+        }
+        int port = sip.getPort() <= 0 ? SipConstants.DEFAULT_SIP_PORT : sip.getPort();
+        return port == settings.port();
+    }
+
+    /** Our Via sent-by values ({@code host:port}), for loop detection. */
+    public Set<String> ourSentBys() {
+        ServerSettings s = settings;
+        return Set.of((s.address() + ":" + s.port()).toLowerCase(Locale.ROOT));
+    }
+
+    /** The transport to reach a URI: its transport parameter if we listen on it, else UDP (or our only one). */
+    public Transport transportFor(URI uri) {
+        Set<Transport> ours = settings.transports();
+        if (uri instanceof SipURI sip && sip.getTransportParam() != null) {
+            Transport t = Transport.parse(sip.getTransportParam()).orElse(Transport.UDP);
+            if (ours.contains(t)) {
+                return t;
+            }
+        }
+        return ours.contains(Transport.UDP) ? Transport.UDP : ours.iterator().next();
+    }
+
+    public ListeningPoint listeningPoint(Transport t) {
+        return provider.getListeningPoint(t.token());
+    }
+
+    public ViaHeader via(Transport t, String branch) throws ParseException, javax.sip.InvalidArgumentException {
+        ListeningPoint lp = listeningPoint(t);
+        ViaHeader via = headers.createViaHeader(lp.getIPAddress(), lp.getPort(), t.token(), branch);
+        via.setRPort();
+        return via;
+    }
+
+    /** Our Record-Route URI: {@code sip:address:port;lr} (transport=tcp only if UDP is off). */
+    public SipURI recordRouteUri() throws ParseException {
+        ServerSettings s = settings;
+        SipURI uri = addresses.createSipURI(null, s.address());
+        uri.setPort(s.port());
+        uri.setLrParam();
+        if (!s.transports().contains(Transport.UDP)) {
+            uri.setTransportParam(s.transports().iterator().next().token());
+        }
+        return uri;
+    }
+
+    public static String newTag() {
+        return Long.toHexString(ThreadLocalRandom.current().nextLong() & Long.MAX_VALUE);
+    }
+
+    /** A response to {@code request}; final responses get a To tag if the request had none. */
+    public Response response(Request request, int status, String reason) throws ParseException {
+        Response r = messages.createResponse(status, request);
+        if (reason != null) {
+            r.setReasonPhrase(reason);
+        }
+        if (status >= 200) {
+            ToHeader to = (ToHeader) r.getHeader(ToHeader.NAME);
+            if (to != null && to.getTag() == null) {
+                to.setTag(newTag());
+            }
+        }
+        r.setHeader(headers.createServerHeader(List.of(SipConstants.USER_AGENT)));
+        return r;
+    }
+
+    /**
+     * Sends a locally generated response on a server transaction, or statelessly when there is
+     * none. Failures are logged, never thrown: the caller has done what it could.
+     */
+    public void respond(ServerTransaction st, Request request, int status, String reason, String callId) {
+        try {
+            Response r = response(request, status, reason);
+            send(st, r, callId);
+        } catch (ParseException e) {
+            LOG.warn("[{}] cannot build {} response: {}", callId, status, e.toString());
+        }
+    }
+
+    public void send(ServerTransaction st, Response r, String callId) {
+        try {
+            if (st != null) {
+                st.sendResponse(r);
+            } else {
+                provider.sendResponse(r);
+            }
+        } catch (Exception e) {
+            LOG.warn("[{}] cannot send {} {}: {}", callId, r.getStatusCode(), r.getReasonPhrase(), e.toString());
+        }
+    }
+}

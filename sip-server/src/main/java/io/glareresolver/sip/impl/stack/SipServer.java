@@ -1,0 +1,585 @@
+package io.glareresolver.sip.impl.stack;
+
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Optional;
+import java.util.Properties;
+import java.util.concurrent.Callable;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+
+import javax.sip.DialogTerminatedEvent;
+import javax.sip.IOExceptionEvent;
+import javax.sip.ListeningPoint;
+import javax.sip.RequestEvent;
+import javax.sip.ResponseEvent;
+import javax.sip.ServerTransaction;
+import javax.sip.SipFactory;
+import javax.sip.SipListener;
+import javax.sip.SipProvider;
+import javax.sip.SipStack;
+import javax.sip.TimeoutEvent;
+import javax.sip.TransactionAlreadyExistsException;
+import javax.sip.TransactionTerminatedEvent;
+import javax.sip.TransactionUnavailableException;
+import javax.sip.address.SipURI;
+import javax.sip.address.URI;
+import javax.sip.header.CSeqHeader;
+import javax.sip.header.CallIdHeader;
+import javax.sip.header.FromHeader;
+import javax.sip.header.MaxForwardsHeader;
+import javax.sip.header.ProxyRequireHeader;
+import javax.sip.header.RouteHeader;
+import javax.sip.header.ToHeader;
+import javax.sip.header.ViaHeader;
+import javax.sip.message.Request;
+import javax.sip.message.Response;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import io.glareresolver.sip.api.Registration;
+import io.glareresolver.sip.impl.auth.NonceService;
+import io.glareresolver.sip.impl.config.ServerSettings;
+import io.glareresolver.sip.impl.config.Transport;
+import io.glareresolver.sip.impl.location.SubscriberStore;
+import io.glareresolver.sip.impl.proxy.HopGuard;
+import io.glareresolver.sip.impl.proxy.InterceptorChain;
+import io.glareresolver.sip.impl.proxy.InviteProxy;
+import io.glareresolver.sip.impl.proxy.RequestRelay;
+import io.glareresolver.sip.impl.proxy.ResponseRouter;
+import io.glareresolver.sip.impl.registrar.Registrar;
+
+/**
+ * The SIP server: one JAIN-SIP stack with a listening point per transport, the registrar and the
+ * proxy. Plain Java (no OSGi): construct, {@link #start()}, {@link #reconfigure}, {@link #stop()}.
+ * The users and the location table live in the {@link SubscriberStore}, outside the stack.
+ */
+public final class SipServer implements SipListener {
+
+    private static final Logger LOG = LoggerFactory.getLogger(SipServer.class);
+    private static final AtomicInteger STACKS = new AtomicInteger();
+
+    private final SubscriberStore store;
+    private final InterceptorChain interceptors;
+    private final long timerCMillis;
+    private final Clock clock;
+    private volatile ServerSettings settings;
+
+    private ThreadGroup stackThreads;
+    private SipStack stack;
+    private SipContext sip;
+    private Registrar registrar;
+    private InviteProxy invites;
+    private RequestRelay relay;
+    private ResponseRouter responses;
+    private ScheduledExecutorService timers;
+
+    public SipServer(ServerSettings settings, SubscriberStore store, InterceptorChain interceptors) {
+        this(settings, store, interceptors, SipConstants.TIMER_C_MILLIS, Clock.systemUTC());
+    }
+
+    public SipServer(ServerSettings settings, SubscriberStore store, InterceptorChain interceptors, long timerCMillis,
+                     Clock clock) {
+        this.settings = settings;
+        this.store = store;
+        this.interceptors = interceptors;
+        this.timerCMillis = timerCMillis;
+        this.clock = clock;
+    }
+
+    /** The JAIN-SIP RI settings (see DEPENDENCIES.md for the measurements behind them). */
+    static Properties stackProperties(String name) {
+        Properties p = new Properties();
+        p.setProperty("javax.sip.STACK_NAME", name);
+        // a proxy runs without automatic dialogs: with them every relayed BYE fails
+        p.setProperty("javax.sip.AUTOMATIC_DIALOG_SUPPORT", "off");
+        p.setProperty("gov.nist.javax.sip.THREAD_POOL_SIZE", "4");
+        p.setProperty("gov.nist.javax.sip.REENTRANT_LISTENER", "false");
+        p.setProperty("gov.nist.javax.sip.MAX_MESSAGE_SIZE", "16384");
+        p.setProperty("gov.nist.javax.sip.AGGRESSIVE_CLEANUP", "true");
+        p.setProperty("gov.nist.javax.sip.RECEIVE_UDP_BUFFER_SIZE", "4194304");
+        p.setProperty("gov.nist.javax.sip.SEND_UDP_BUFFER_SIZE", "4194304");
+        p.setProperty("gov.nist.javax.sip.TRACE_LEVEL", "ERROR");
+        p.setProperty("gov.nist.javax.sip.LOG4J_LOGGER_NAME", "gov.nist.javax.sip");
+        p.setProperty("gov.nist.javax.sip.LOG_MESSAGE_CONTENT", "false");
+        // the proxy must see the ACK of its non-2xx answers to tell interceptors the INVITE is over
+        p.setProperty("gov.nist.javax.sip.PASS_INVITE_NON_2XX_ACK_TO_LISTENER", "true");
+        p.setProperty("gov.nist.javax.sip.CACHE_CLIENT_CONNECTIONS", "true");
+        p.setProperty("gov.nist.javax.sip.READ_TIMEOUT", "2000");
+        return p;
+    }
+
+    public synchronized void start() throws Exception {
+        if (stack != null) {
+            return;
+        }
+        ServerSettings s = settings;
+        String name = "glare-resolver-" + STACKS.incrementAndGet();
+        stackThreads = new ThreadGroup("sip-stack-" + name);
+        timers = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "sip-proxy-timers");
+            t.setDaemon(true);
+            return t;
+        });
+        try {
+            inStackThreadGroup(() -> {
+                SipFactory factory = SipFactory.getInstance();
+                factory.setPathName("gov.nist");
+                stack = factory.createSipStack(stackProperties(name));
+                sip = new SipContext(factory.createHeaderFactory(), factory.createMessageFactory(),
+                        factory.createAddressFactory(), s);
+                SipProvider provider = null;
+                for (Transport t : s.transports()) {
+                    ListeningPoint lp = stack.createListeningPoint(s.address(), s.port(), t.token());
+                    if (provider == null) {
+                        provider = stack.createSipProvider(lp);
+                    } else {
+                        provider.addListeningPoint(lp);
+                    }
+                }
+                sip.provider(provider);
+                NonceService nonces = new NonceService(s.nonceLifetime(), clock);
+                registrar = new Registrar(sip, store.users(), store.locations(), nonces, clock);
+                invites = new InviteProxy(sip, store.users(), store.locations(), nonces, registrar.verifier(),
+                        interceptors, timers, timerCMillis);
+                relay = new RequestRelay(sip);
+                responses = new ResponseRouter(sip, invites, relay);
+                provider.addSipListener(this);
+                stack.start();
+                return null;
+            });
+        } catch (Exception e) {
+            LOG.error("SIP server cannot listen on {}:{} {}: {}", s.address(), s.port(), s.transports(), e.toString());
+            stopQuietly();
+            throw e;
+        }
+        timers.scheduleWithFixedDelay(store.locations()::purgeExpired, 30, 30, TimeUnit.SECONDS);
+        LOG.info("SIP server listening on {}:{} {} (domain {}, realm {})", s.address(), s.port(), s.transports(),
+                s.domain(), s.realm());
+    }
+
+    /**
+     * Runs stack creation in a thread of our own group: the RI's EventScannerThread is not a
+     * daemon and survives SipStack.stop(); knowing its group lets {@link #stop()} end it.
+     */
+    private void inStackThreadGroup(Callable<Void> work) throws Exception {
+        AtomicReference<Exception> failure = new AtomicReference<>();
+        Thread t = new Thread(stackThreads, () -> {
+            try {
+                work.call();
+            } catch (Exception e) {
+                failure.set(e);
+            }
+        }, "sip-stack-start");
+        t.start();
+        t.join();
+        if (failure.get() != null) {
+            throw failure.get();
+        }
+    }
+
+    public ServerSettings settings() {
+        return settings;
+    }
+
+    /** The listening points as {@code transport address:port}, for logs and tests. */
+    public synchronized List<String> listening() {
+        List<String> out = new ArrayList<>();
+        if (sip != null && sip.provider() != null) {
+            for (ListeningPoint lp : sip.provider().getListeningPoints()) {
+                out.add(lp.getTransport().toLowerCase() + " " + lp.getIPAddress() + ":" + lp.getPort());
+            }
+        }
+        return out;
+    }
+
+    /**
+     * Applies new settings. A change of address, port or transports rebinds the listening points
+     * of the running stack (new ones first, so a refused bind keeps the old ones); registrations
+     * live in the {@link SubscriberStore} and are untouched.
+     *
+     * @return false if the new listening points could not be opened (the old ones stay)
+     */
+    public synchronized boolean reconfigure(ServerSettings next) {
+        ServerSettings prev = settings;
+        if (stack == null) {
+            settings = next;
+            return true;
+        }
+        if (!prev.listensDifferently(next)) {
+            settings = next;
+            sip.settings(next);
+            registrar.nonces().lifetime(next.nonceLifetime());
+            return true;
+        }
+        SipProvider provider = sip.provider();
+        List<ListeningPoint> created = new ArrayList<>();
+        try {
+            for (Transport t : next.transports()) {
+                ListeningPoint old = provider.getListeningPoint(t.token());
+                if (old != null && old.getIPAddress().equals(next.address()) && old.getPort() == next.port()) {
+                    continue;
+                }
+                created.add(stack.createListeningPoint(next.address(), next.port(), t.token()));
+            }
+        } catch (Exception e) {
+            LOG.warn("settings address/port/transports refused: cannot listen on {}:{} {}: {}; keeping {}:{} {}",
+                    next.address(), next.port(), next.transports(), e.toString(), prev.address(), prev.port(),
+                    prev.transports());
+            for (ListeningPoint lp : created) {
+                deleteQuietly(lp);
+            }
+            return false;
+        }
+        for (Transport t : Transport.values()) {
+            ListeningPoint old = provider.getListeningPoint(t.token());
+            boolean replaced = created.stream().anyMatch(lp -> lp.getTransport().equalsIgnoreCase(t.token()));
+            if (old != null && (replaced || !next.transports().contains(t))) {
+                try {
+                    provider.removeListeningPoint(old);
+                } catch (Exception e) {
+                    LOG.warn("cannot detach {} listening point: {}", t, e.toString());
+                }
+                deleteQuietly(old);
+            }
+        }
+        for (ListeningPoint lp : created) {
+            try {
+                provider.addListeningPoint(lp);
+            } catch (Exception e) {
+                LOG.error("cannot attach listening point {}:{} {}: {}", lp.getIPAddress(), lp.getPort(),
+                        lp.getTransport(), e.toString());
+            }
+        }
+        settings = next;
+        sip.settings(next);
+        registrar.nonces().lifetime(next.nonceLifetime());
+        LOG.info("SIP server now listening on {} ({} registrations kept)", listening(),
+                store.locations().registrations().size());
+        return true;
+    }
+
+    private void deleteQuietly(ListeningPoint lp) {
+        try {
+            stack.deleteListeningPoint(lp);
+        } catch (Exception e) {
+            LOG.debug("cannot delete listening point: {}", e.toString());
+        }
+    }
+
+    public synchronized void stop() {
+        if (stack == null) {
+            return;
+        }
+        try {
+            invites.close();
+        } catch (RuntimeException e) {
+            LOG.warn("closing the proxy: {}", e.toString());
+        }
+        stopQuietly();
+        LOG.info("SIP server stopped");
+    }
+
+    private void stopQuietly() {
+        try {
+            if (sip != null && sip.provider() != null) {
+                SipProvider provider = sip.provider();
+                provider.removeSipListener(this);
+                for (ListeningPoint lp : provider.getListeningPoints()) {
+                    try {
+                        provider.removeListeningPoint(lp);
+                    } catch (Exception e) {
+                        LOG.debug("detach listening point: {}", e.toString());
+                    }
+                    deleteQuietly(lp);
+                }
+                stack.deleteSipProvider(provider);
+            }
+        } catch (Exception e) {
+            LOG.debug("provider shutdown: {}", e.toString());
+        }
+        if (stack != null) {
+            stack.stop();
+        }
+        stack = null;
+        if (timers != null) {
+            timers.shutdownNow();
+        }
+        endStackThreads(stackThreads);
+    }
+
+    /** Interrupts what the stopped stack left running in our thread group (its EventScannerThread). */
+    static void endStackThreads(ThreadGroup group) {
+        if (group == null) {
+            return;
+        }
+        Thread[] threads = new Thread[group.activeCount() + 8];
+        int n = group.enumerate(threads, true);
+        for (int i = 0; i < n; i++) {
+            if (threads[i].getName().startsWith("EventScannerThread")) {
+                threads[i].interrupt();
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------- SipListener
+
+    private static String callId(javax.sip.message.Message m) {
+        CallIdHeader h = (CallIdHeader) m.getHeader(CallIdHeader.NAME);
+        return h == null ? "-" : h.getCallId();
+    }
+
+    @Override
+    public void processRequest(RequestEvent ev) {
+        Request req = ev.getRequest();
+        String callId = callId(req);
+        ServerTransaction[] st = {ev.getServerTransaction()};
+        try {
+            dispatch(ev, req, callId, st);
+        } catch (Exception | LinkageError e) {
+            LOG.warn("[{}] {} failed: {}", callId, req.getMethod(), e.toString(), e);
+            if (!Request.ACK.equals(req.getMethod())) {
+                sip.respond(st[0], req, Response.SERVER_INTERNAL_ERROR, "Server error", callId);
+            }
+        }
+    }
+
+    private void dispatch(RequestEvent ev, Request req, String callId, ServerTransaction[] stRef) throws Exception {
+        String method = req.getMethod();
+        if (Request.ACK.equals(method)) {
+            onAck(ev, req, callId);
+            return;
+        }
+        ServerTransaction st = stRef[0];
+        if (st == null) {
+            try {
+                st = sip.provider().getNewServerTransaction(req);
+            } catch (TransactionAlreadyExistsException e) {
+                return; // a retransmission the transaction layer has already seen
+            } catch (TransactionUnavailableException e) {
+                LOG.debug("[{}] no server transaction ({}): answering statelessly", callId, e.getMessage());
+            }
+            stRef[0] = st;
+        }
+        ToHeader to = (ToHeader) req.getHeader(ToHeader.NAME);
+        String toTag = to.getTag();
+        if (Request.INVITE.equals(method) && toTag == null) {
+            // §16.2: a stateful proxy "MUST generate a 100 (Trying) response" for an INVITE
+            sip.send(st, sip.response(req, Response.TRYING, null), callId);
+        }
+        URI uri = req.getRequestURI();
+        if (!(uri instanceof SipURI ruri) || ((SipURI) uri).isSecure()) {
+            // §16.3 step 2: "If the Request-URI has a URI whose scheme is not understood by the proxy, the proxy SHOULD reject the request with a 416"
+            sip.respond(st, req, Response.UNSUPPORTED_URI_SCHEME, null, callId);
+            return;
+        }
+        if (Request.CANCEL.equals(method)) {
+            invites.onCancel(req, st, callId);
+            return;
+        }
+        if (req.getHeader(ProxyRequireHeader.NAME) != null) {
+            // §16.3 step 5: "If the request contains a Proxy-Require header field ... with one or more option-tags this element does not understand, the element MUST return a 420"
+            Response r = sip.response(req, Response.BAD_EXTENSION, null);
+            Iterator<?> it = req.getHeaders(ProxyRequireHeader.NAME);
+            while (it.hasNext()) {
+                r.addHeader(sip.headers().createUnsupportedHeader(((ProxyRequireHeader) it.next()).getOptionTag()));
+            }
+            sip.send(st, r, callId);
+            return;
+        }
+        Request routed = (Request) req.clone();
+        boolean poppedOurRoute = RequestRelay.popOurRoutes(routed, sip);
+        boolean moreRoutes = routed.getHeader(RouteHeader.NAME) != null;
+        boolean toUs = !moreRoutes && sip.isLocal(ruri) && ruri.getUser() == null;
+        if (Request.REGISTER.equals(method)) {
+            registrar.register(req, st);
+            return;
+        }
+        if (toUs) {
+            answerForUs(req, st, method, toTag, callId);
+            return;
+        }
+        MaxForwardsHeader mfh = (MaxForwardsHeader) req.getHeader(MaxForwardsHeader.NAME);
+        Integer mf = mfh == null ? null : mfh.getMaxForwards();
+        String loopHash = loopHash(req, callId);
+        HopGuard.Verdict verdict = HopGuard.check(mf, vias(req), sip.ourSentBys(), loopHash);
+        if (verdict != HopGuard.Verdict.FORWARD) {
+            LOG.info("[{}] {} refused: {} {}", callId, method, verdict.status(), verdict.reason());
+            sip.respond(st, req, verdict.status(), verdict.reason(), callId);
+            return;
+        }
+        if (toTag != null) {
+            inDialog(req, st, ruri, moreRoutes, poppedOurRoute, mf, loopHash, callId);
+            return;
+        }
+        if (!sip.isLocal(ruri) || ruri.getUser() == null) {
+            LOG.info("[{}] {} to {} refused: not a user of this domain", callId, method, ruri);
+            sip.respond(st, req, Response.FORBIDDEN, "Not a user of this domain", callId);
+            return;
+        }
+        if (Request.INVITE.equals(method)) {
+            invites.onInvite(req, st, callId, loopHash, mf);
+            return;
+        }
+        // an out-of-dialog request to a user (OPTIONS, MESSAGE, ...): to the user's binding
+        Optional<URI> target = bindingOf(req, st, ruri, callId);
+        if (target.isPresent()) {
+            relay.forward(req, st, target.get(), mf, loopHash, callId);
+        }
+    }
+
+    private void inDialog(Request req, ServerTransaction st, SipURI ruri, boolean moreRoutes, boolean popped,
+                          Integer mf, String loopHash, String callId) throws Exception {
+        if (moreRoutes || popped && !sip.isLocal(ruri)) {
+            relay.forward(req, st, null, mf, loopHash, callId);
+        } else if (sip.isLocal(ruri) && ruri.getUser() != null) {
+            Optional<URI> target = bindingOf(req, st, ruri, callId);
+            if (target.isPresent()) {
+                relay.forward(req, st, target.get(), mf, loopHash, callId);
+            }
+        } else {
+            LOG.info("[{}] in-dialog {} to {} refused: not routed through this proxy", callId, req.getMethod(), ruri);
+            sip.respond(st, req, Response.FORBIDDEN, "Not routed through this proxy", callId);
+        }
+    }
+
+    /** The contact to send a request for a local user to; answers 404/480 itself when there is none. */
+    private Optional<URI> bindingOf(Request req, ServerTransaction st, SipURI ruri, String callId) throws Exception {
+        String user = ruri.getUser();
+        if (store.users().find(user).isEmpty()) {
+            sip.respond(st, req, Response.NOT_FOUND, null, callId);
+            return Optional.empty();
+        }
+        Optional<Registration> reg = store.locations().lookup(user + "@" + settings.domain());
+        if (reg.isEmpty()) {
+            sip.respond(st, req, Response.TEMPORARILY_UNAVAILABLE, "Not registered", callId);
+            return Optional.empty();
+        }
+        String contact = reg.get().bindings().stream()
+                .max(java.util.Comparator.comparing(Registration.Binding::expiresAt)).orElseThrow().contact();
+        return Optional.of(sip.addresses().createURI(contact));
+    }
+
+    private void answerForUs(Request req, ServerTransaction st, String method, String toTag, String callId)
+            throws Exception {
+        if (Request.OPTIONS.equals(method)) {
+            Response r = sip.response(req, Response.OK, null);
+            r.addHeader(sip.headers().createAllowHeader(SipConstants.ALLOW));
+            r.addHeader(sip.headers().createAcceptHeader("application", "sdp"));
+            sip.send(st, r, callId);
+        } else if (toTag != null) {
+            sip.respond(st, req, Response.CALL_OR_TRANSACTION_DOES_NOT_EXIST, null, callId);
+        } else {
+            Response r = sip.response(req, Response.METHOD_NOT_ALLOWED, "Not allowed on the server itself");
+            r.addHeader(sip.headers().createAllowHeader("OPTIONS, REGISTER"));
+            sip.send(st, r, callId);
+        }
+    }
+
+    private void onAck(RequestEvent ev, Request req, String callId) throws Exception {
+        if (ev.getServerTransaction() != null) {
+            invites.onNon2xxAck(ev.getServerTransaction()); // hop by hop: absorbed here
+            return;
+        }
+        URI uri = req.getRequestURI();
+        if (!(uri instanceof SipURI ruri)) {
+            return;
+        }
+        Request routed = (Request) req.clone();
+        boolean popped = RequestRelay.popOurRoutes(routed, sip);
+        boolean moreRoutes = routed.getHeader(RouteHeader.NAME) != null;
+        MaxForwardsHeader mfh = (MaxForwardsHeader) req.getHeader(MaxForwardsHeader.NAME);
+        Integer mf = mfh == null ? null : mfh.getMaxForwards();
+        String loopHash = loopHash(req, callId);
+        if (HopGuard.check(mf, vias(req), sip.ourSentBys(), loopHash) != HopGuard.Verdict.FORWARD) {
+            LOG.info("[{}] ACK dropped: too many hops or a loop", callId);
+            return;
+        }
+        if (moreRoutes || popped && !sip.isLocal(ruri)) {
+            relay.forwardAck(req, null, mf, loopHash, callId);
+        } else if (sip.isLocal(ruri) && ruri.getUser() != null) {
+            Optional<Registration> reg = store.locations().lookup(ruri.getUser() + "@" + settings.domain());
+            if (reg.isPresent()) {
+                String contact = reg.get().bindings().stream()
+                        .max(java.util.Comparator.comparing(Registration.Binding::expiresAt)).orElseThrow().contact();
+                relay.forwardAck(req, sip.addresses().createURI(contact), mf, loopHash, callId);
+            }
+        } else {
+            LOG.debug("[{}] ACK not for us dropped", callId);
+        }
+    }
+
+    private static String loopHash(Request req, String callId) {
+        FromHeader from = (FromHeader) req.getHeader(FromHeader.NAME);
+        ToHeader to = (ToHeader) req.getHeader(ToHeader.NAME);
+        CSeqHeader cseq = (CSeqHeader) req.getHeader(CSeqHeader.NAME);
+        return HopGuard.loopHash(req.getRequestURI().toString(), from.getTag(), to.getTag(), callId, cseq.getSeqNumber());
+    }
+
+    private static List<HopGuard.Hop> vias(Request req) {
+        List<HopGuard.Hop> hops = new ArrayList<>();
+        Iterator<?> it = req.getHeaders(ViaHeader.NAME);
+        while (it.hasNext()) {
+            ViaHeader v = (ViaHeader) it.next();
+            int port = v.getPort() <= 0 ? SipConstants.DEFAULT_SIP_PORT : v.getPort();
+            hops.add(new HopGuard.Hop(v.getHost() + ":" + port, v.getBranch()));
+        }
+        return hops;
+    }
+
+    @Override
+    public void processResponse(ResponseEvent ev) {
+        Response resp = ev.getResponse();
+        String callId = callId(resp);
+        try {
+            responses.onResponse(ev.getClientTransaction(), resp, callId);
+        } catch (Exception | LinkageError e) {
+            LOG.warn("[{}] response {} failed: {}", callId, resp.getStatusCode(), e.toString(), e);
+        }
+    }
+
+    @Override
+    public void processTimeout(TimeoutEvent ev) {
+        try {
+            if (ev.isServerTransaction()) {
+                invites.onServerTransactionEnd(ev.getServerTransaction());
+            } else if (ev.getClientTransaction() != null) {
+                responses.onTimeout(ev.getClientTransaction());
+            }
+        } catch (Exception | LinkageError e) {
+            LOG.warn("timeout handling failed: {}", e.toString(), e);
+        }
+    }
+
+    @Override
+    public void processIOException(IOExceptionEvent ev) {
+        LOG.info("I/O error towards {}:{} over {}", ev.getHost(), ev.getPort(), ev.getTransport());
+    }
+
+    @Override
+    public void processTransactionTerminated(TransactionTerminatedEvent ev) {
+        try {
+            if (ev.isServerTransaction()) {
+                invites.onServerTransactionEnd(ev.getServerTransaction());
+            }
+        } catch (Exception | LinkageError e) {
+            LOG.warn("transaction end handling failed: {}", e.toString(), e);
+        }
+    }
+
+    @Override
+    public void processDialogTerminated(DialogTerminatedEvent ev) {
+        // no dialogs: AUTOMATIC_DIALOG_SUPPORT is off
+    }
+
+    /** INVITEs in progress (tests, metrics). */
+    public int invitesInProgress() {
+        return invites == null ? 0 : invites.inProgress();
+    }
+}
