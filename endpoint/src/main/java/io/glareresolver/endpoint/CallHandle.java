@@ -1,0 +1,37 @@
+package io.glareresolver.endpoint;
+
+import io.glareresolver.endpoint.fsm.State;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+
+/** One call attempt with one peer, outgoing or incoming, followed to its end. */
+public interface CallHandle {
+
+    /** @return the peer's AOR ({@code user@host}) */
+    String peer();
+
+    /** @return true if we placed the call (sent an INVITE) */
+    boolean outgoing();
+
+    /** @return the current state of the seed's state machine */
+    State state();
+
+    /** @return completes when the session is up or the attempt failed (never exceptionally) */
+    CompletableFuture<CallResult> result();
+
+    /** @return completes when the attempt is over: session ended or never formed, port closed */
+    CompletableFuture<CallResult> ended();
+
+    /** @return the P2P session once established */
+    Optional<P2pSession> session();
+
+    /** @return our media port, or -1 before S61/S111 */
+    int localPort();
+
+    /** @return what was sent and received, one line per message, in order */
+    List<String> trace();
+
+    /** Ends the call: BYE in session, CANCEL while pending; closes the port. */
+    void hangUp();
+}
