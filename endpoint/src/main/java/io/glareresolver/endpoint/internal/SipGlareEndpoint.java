@@ -489,8 +489,13 @@ public final class SipGlareEndpoint implements GlareEndpoint, SipListener {
                 c.media.close();
             }
         }
-        worker.shutdownNow();
+        worker.shutdown();
         timers.shutdownNow();
+        try {
+            worker.awaitTermination(2, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
         try {
             provider.removeSipListener(this);
             stack.deleteSipProvider(provider);
