@@ -57,6 +57,13 @@ public final class HeaderEdits {
         return edits.isEmpty();
     }
 
+    /** @return a builder that starts with these edits, to append more */
+    public Builder toBuilder() {
+        Builder b = new Builder();
+        b.edits.addAll(edits);
+        return b;
+    }
+
     @Override
     public String toString() {
         return edits.toString();

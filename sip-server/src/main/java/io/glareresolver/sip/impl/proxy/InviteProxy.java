@@ -200,7 +200,11 @@ public final class InviteProxy {
                         invite.phase = ProxiedInvite.Phase.HELD;
                         LOG.info("[{}] INVITE held by {}", invite.callId, e);
                         startTimerC(invite);
-                        if (pending != null) {
+                        if (!chain.contains(e)) {
+                            // unbound while it was deciding: nothing may stay stuck
+                            LOG.info("[{}] interceptor {} unbound while holding the INVITE: forwarding", invite.callId, e);
+                            applyRelease(invite, pending != null ? pending : InviteAction.forward());
+                        } else if (pending != null) {
                             applyRelease(invite, pending);
                         } else if (invite.cancelled) {
                             finalLocal(invite, Response.REQUEST_TERMINATED, null, null);
@@ -436,7 +440,10 @@ public final class InviteProxy {
                     invite.heldResponse = out;
                     LOG.info("[{}] {} response held by {}", invite.callId, resp.getStatusCode(), e);
                     startTimerC(invite);
-                    if (pending != null) {
+                    if (!chain.contains(e)) {
+                        LOG.info("[{}] interceptor {} unbound while holding a response: relaying it", invite.callId, e);
+                        sendFinal(invite, out);
+                    } else if (pending != null) {
                         applyRelease(invite, pending);
                     } else if (invite.cancelled) {
                         finalLocal(invite, Response.REQUEST_TERMINATED, null, null);
