@@ -1,0 +1,57 @@
+package io.glareresolver.sip.impl.config;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.EnumSet;
+import java.util.Map;
+
+import org.junit.jupiter.api.Test;
+
+class SettingsReaderTest {
+
+    @Test
+    void defaultsAndTypedOrTextValues() {
+        SettingsReader r = new SettingsReader();
+        ServerSettings d = r.read(Map.of(), ServerSettings.defaults());
+        assertEquals("127.0.0.1", d.address());
+        assertEquals(5060, d.port());
+        assertEquals(EnumSet.of(Transport.UDP, Transport.TCP), d.transports());
+        assertEquals("glare-resolver", d.realm());
+        assertEquals(Path.of("etc/sip-users.txt"), d.usersFile());
+
+        ServerSettings s = r.read(Map.of("port", "5070", "transports", "tcp", "domain", "Example.ORG",
+                "nonce.lifetime", 120, "expires.min", "30", "expires.max", 600L, "expires.default", "300",
+                "users.file", "/tmp/u.txt"), d);
+        assertEquals(5070, s.port());
+        assertEquals(EnumSet.of(Transport.TCP), s.transports());
+        assertEquals("example.org", s.domain());
+        assertEquals(Duration.ofSeconds(120), s.nonceLifetime());
+        assertEquals(30, s.expiresMin());
+        assertEquals(600, s.expiresMax());
+        assertEquals(300, s.expiresDefault());
+        assertTrue(r.refusals().isEmpty(), r.refusals().toString());
+        assertEquals(EnumSet.of(Transport.UDP, Transport.TCP), r.read(Map.of("transports", new String[] {"UDP", "tcp"}), d).transports());
+    }
+
+    @Test
+    void invalidValuesAreRefusedAndThePreviousKept() {
+        SettingsReader r = new SettingsReader();
+        ServerSettings prev = ServerSettings.builder().port(5070).build();
+        ServerSettings s = r.read(Map.of("port", "70000", "transports", "sctp", "address", "0.0.0.0",
+                "realm", "a\"b", "expires.min", "100", "expires.max", "50", "nonce.lifetime", "abc"), prev);
+        assertEquals(prev, s);
+        assertEquals(6, r.refusals().size(), r.refusals().toString());
+        assertTrue(r.refusals().stream().anyMatch(l -> l.startsWith("setting port='70000' refused: must be between 1 and 65535")));
+        assertTrue(r.refusals().stream().anyMatch(l -> l.contains("unknown transport 'sctp'")));
+        assertTrue(r.refusals().stream().anyMatch(l -> l.contains("wildcard")));
+        assertTrue(r.refusals().stream().anyMatch(l -> l.contains("expires.min is greater than expires.max")));
+
+        ServerSettings t = r.read(Map.of("expires.default", "10"), prev);
+        assertEquals(prev.expiresDefault(), t.expiresDefault());
+        assertTrue(r.refusals().get(0).contains("expires.default"));
+        assertEquals(prev.address(), r.read(Map.of("address", "192.0.2.77"), prev).address(), "not a local interface");
+    }
+}
