@@ -194,7 +194,10 @@ public final class GlareCli {
             CallHandle h = ep.call(to);
             CallResult r = await(h);
             if (r == null || !r.established()) {
-                out.println("call failed: " + explain(to, r));
+                h.hangUp(); // CANCEL a call still pending, close its port
+                h.ended().completeOnTimeout(null, 5, TimeUnit.SECONDS).join();
+                out.println("call failed: " + (r == null ? "no final answer from " + to + " within "
+                        + timeout().toSeconds() + " s (is the callee's phone reachable?)" : explain(to, r)));
                 out.println("ports: " + ep.ports());
                 return 1;
             }

@@ -498,11 +498,18 @@ public final class SipGlareEndpoint implements GlareEndpoint, SipListener {
         }
         try {
             provider.removeSipListener(this);
+            ListeningPoint[] lps = provider.getListeningPoints();
             stack.deleteSipProvider(provider);
+            for (ListeningPoint lp : lps) {
+                stack.deleteListeningPoint(lp); // releases the SIP UDP port now
+            }
         } catch (Exception e) {
             LOG.debug("deleting provider: {}", e.toString());
         }
-        stack.stop();
+        // SipStack.stop() sleeps about 2 s inside JAIN-SIP RI: let a daemon thread wait for it
+        Thread stopper = new Thread(stack::stop, "glare-ua-stop-" + config.user());
+        stopper.setDaemon(true);
+        stopper.start();
         LOG.info("endpoint {} stopped; ports {}", aor, ledger.counts());
     }
 
@@ -686,8 +693,8 @@ public final class SipGlareEndpoint implements GlareEndpoint, SipListener {
             return;
         }
         call.withdrawn.add(callId);
-        if (call.ownDialog != null && call.ownDialog.getState() != null
-                && "CONFIRMED".equals(call.ownDialog.getState().toString())) {
+        if (call.ownDialog != null && call.lastStatus >= 200 && call.lastStatus < 300) {
+            // RFC 3261 §9.1: a CANCEL has no effect on an INVITE already answered 2xx; end it with BYE
             sendAck(call);
             sendBye(call, callId);
             return;
