@@ -195,7 +195,7 @@ public final class GlareCli {
             CallResult r = await(h);
             if (r == null || !r.established()) {
                 h.hangUp(); // CANCEL a call still pending, close its port
-                h.ended().completeOnTimeout(null, 5, TimeUnit.SECONDS).join();
+                waitFor(h, 5);
                 out.println("call failed: " + (r == null ? "no final answer from " + to + " within "
                         + timeout().toSeconds() + " s (is the callee's phone reachable?)" : explain(to, r)));
                 out.println("ports: " + ep.ports());
@@ -204,10 +204,10 @@ public final class GlareCli {
             report(ep.aor(), h, r);
             long hold = Long.parseLong(opts.getOrDefault("hold", "0"));
             if (hold > 0) {
-                h.ended().completeOnTimeout(null, hold, TimeUnit.SECONDS).join();
+                waitFor(h, hold);
             }
             h.hangUp();
-            h.ended().completeOnTimeout(null, 5, TimeUnit.SECONDS).join();
+            waitFor(h, 5);
             out.println("ports: " + ep.ports());
             return 0;
         }
@@ -277,17 +277,26 @@ public final class GlareCli {
                 out.println(ra.session().equals(rb.session()) ? "exactly one session: " + ra.session().orElse("")
                         : "two different sessions: " + ra.session().orElse("") + " / " + rb.session().orElse(""));
                 ha.hangUp();
-                ha.ended().completeOnTimeout(null, 5, TimeUnit.SECONDS).join();
-                hb.ended().completeOnTimeout(null, 5, TimeUnit.SECONDS).join();
+                waitFor(ha, 5);
+                waitFor(hb, 5);
             } else {
                 ha.hangUp();
                 hb.hangUp();
-                ha.ended().completeOnTimeout(null, 5, TimeUnit.SECONDS).join();
-                hb.ended().completeOnTimeout(null, 5, TimeUnit.SECONDS).join();
+                waitFor(ha, 5);
+                waitFor(hb, 5);
             }
             out.println(u1 + " ports: " + a.ports());
             out.println(u2 + " ports: " + b.ports());
             return ok ? 0 : 1;
+        }
+    }
+
+    /** Waits for the call to be over, at most {@code seconds}; never completes the call's future itself. */
+    private static void waitFor(CallHandle h, long seconds) throws InterruptedException {
+        try {
+            h.ended().get(seconds, TimeUnit.SECONDS);
+        } catch (java.util.concurrent.TimeoutException | java.util.concurrent.ExecutionException e) {
+            // still running (hold time over) or gone: the caller decides what next
         }
     }
 
