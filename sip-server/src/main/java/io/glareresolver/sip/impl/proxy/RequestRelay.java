@@ -47,6 +47,8 @@ public final class RequestRelay {
         Request fwd = (Request) req.clone();
         popOurRoutes(fwd, sip);
         if (target != null) {
+            // a binding target replaces whatever route the request carried beyond us
+            fwd.removeHeader(RouteHeader.NAME);
             fwd.setRequestURI(target);
         }
         int next = HopGuard.nextMaxForwards(maxForwards);

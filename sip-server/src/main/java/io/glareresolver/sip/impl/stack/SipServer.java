@@ -105,7 +105,7 @@ public final class SipServer implements SipListener {
         p.setProperty("gov.nist.javax.sip.AGGRESSIVE_CLEANUP", "true");
         p.setProperty("gov.nist.javax.sip.RECEIVE_UDP_BUFFER_SIZE", "4194304");
         p.setProperty("gov.nist.javax.sip.SEND_UDP_BUFFER_SIZE", "4194304");
-        p.setProperty("gov.nist.javax.sip.TRACE_LEVEL", System.getProperty("glare.sip.traceLevel", "ERROR"));
+        p.setProperty("gov.nist.javax.sip.TRACE_LEVEL", System.getProperty("glare.sip.traceLevel", "OFF"));
         p.setProperty("gov.nist.javax.sip.LOG4J_LOGGER_NAME", "gov.nist.javax.sip");
         p.setProperty("gov.nist.javax.sip.LOG_MESSAGE_CONTENT", "false");
         // the proxy must see the ACK of its non-2xx answers to tell interceptors the INVITE is over
@@ -436,9 +436,11 @@ public final class SipServer implements SipListener {
 
     private void inDialog(Request req, ServerTransaction st, SipURI ruri, boolean moreRoutes, boolean popped,
                           Integer mf, String loopHash, String callId) throws Exception {
-        if (moreRoutes || popped && !sip.isLocal(ruri)) {
+        // only dialogs we record-routed are relayed onwards: a Route set that does not start with us
+        // or a foreign Request-URI without our Route would make this an open relay
+        if (popped && (moreRoutes || !sip.isLocal(ruri))) {
             relay.forward(req, st, null, mf, loopHash, callId);
-        } else if (sip.isLocal(ruri) && ruri.getUser() != null) {
+        } else if (!moreRoutes && sip.isLocal(ruri) && ruri.getUser() != null) {
             Optional<URI> target = bindingOf(req, st, ruri, callId);
             if (target.isPresent()) {
                 relay.forward(req, st, target.get(), mf, loopHash, callId);
@@ -501,9 +503,9 @@ public final class SipServer implements SipListener {
             LOG.info("[{}] ACK dropped: too many hops or a loop", callId);
             return;
         }
-        if (moreRoutes || popped && !sip.isLocal(ruri)) {
+        if (popped && (moreRoutes || !sip.isLocal(ruri))) {
             relay.forwardAck(req, null, mf, loopHash, callId);
-        } else if (sip.isLocal(ruri) && ruri.getUser() != null) {
+        } else if (!moreRoutes && sip.isLocal(ruri) && ruri.getUser() != null) {
             Optional<Registration> reg = store.locations().lookup(ruri.getUser() + "@" + settings.domain());
             if (reg.isPresent()) {
                 String contact = reg.get().bindings().stream()
