@@ -43,15 +43,35 @@ public final class SipServerComponent {
     private ServerSettings settings = ServerSettings.defaults();
 
     @Activate
-    void activate(Map<String, Object> props) throws Exception {
+    void activate(Map<String, Object> props) {
         settings = new SettingsReader().read(props, ServerSettings.defaults());
         server = new SipServer(settings, location.store(), interceptors);
-        server.start();
+        startOrExplain();
+    }
+
+    /**
+     * A port in use must not kill the component: it stays active, logs why, and a corrected
+     * configuration starts the stack.
+     */
+    private void startOrExplain() {
+        try {
+            server.start();
+        } catch (Exception e) {
+            LOG.error("SIP server not started: cannot listen on {}:{} {} ({}); set address/port/transports in "
+                    + "configuration {}", settings.address(), settings.port(), settings.transports(), e.toString(),
+                    ServerSettings.PID);
+        }
     }
 
     @Modified
     void modified(Map<String, Object> props) {
         ServerSettings next = new SettingsReader().read(props, settings);
+        if (!server.running()) {
+            settings = next;
+            server = new SipServer(settings, location.store(), interceptors);
+            startOrExplain();
+            return;
+        }
         if (server.reconfigure(next)) {
             settings = next;
         } else {

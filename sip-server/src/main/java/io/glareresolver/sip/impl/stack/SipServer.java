@@ -105,7 +105,7 @@ public final class SipServer implements SipListener {
         p.setProperty("gov.nist.javax.sip.AGGRESSIVE_CLEANUP", "true");
         p.setProperty("gov.nist.javax.sip.RECEIVE_UDP_BUFFER_SIZE", "4194304");
         p.setProperty("gov.nist.javax.sip.SEND_UDP_BUFFER_SIZE", "4194304");
-        p.setProperty("gov.nist.javax.sip.TRACE_LEVEL", System.getProperty("glare.sip.traceLevel", "OFF"));
+        p.setProperty("gov.nist.javax.sip.TRACE_LEVEL", System.getProperty("glare.sip.traceLevel", "ERROR"));
         p.setProperty("gov.nist.javax.sip.LOG4J_LOGGER_NAME", "gov.nist.javax.sip");
         p.setProperty("gov.nist.javax.sip.LOG_MESSAGE_CONTENT", "false");
         // the proxy must see the ACK of its non-2xx answers to tell interceptors the INVITE is over
@@ -186,6 +186,11 @@ public final class SipServer implements SipListener {
 
     public ServerSettings settings() {
         return settings;
+    }
+
+    /** True while the stack is up. */
+    public synchronized boolean running() {
+        return stack != null;
     }
 
     /** The listening points as {@code transport address:port}, for logs and tests. */

@@ -52,7 +52,9 @@ class TortureMessagesTest {
      * Invalid messages the JAIN-SIP RI parser tolerates (it does not refuse them before the
      * listener sees them): they must still get a 4xx final answer, never be forwarded.
      */
-    static final Set<String> RI_LENIENT = Set.of("badaspec", "baddn", "lwsstart", "baddate", "escruri", "regbadct");
+    static final Set<String> RI_LENIENT = Set.of("badaspec", "baddn", "lwsstart", "baddate", "escruri", "regbadct", "trws");
+    /** Requests the RI drops before the listener (RFC 4475 §3.3.1 wants a 400): known gap. */
+    static final Set<String> RI_DROPS = Set.of("insuf");
 
     @TempDir
     Path dir;
@@ -86,7 +88,9 @@ class TortureMessagesTest {
                         continue;
                     }
                     DatagramSocket sock = new DatagramSocket(0, lo);
-                    text = text.substring(0, m.start(3)) + "127.0.0.1:" + sock.getLocalPort() + text.substring(m.end(3));
+                    // the answer comes back over UDP to this socket, whatever transport the Via named
+                    text = text.substring(0, m.start(2)) + ": SIP/2.0/UDP 127.0.0.1:" + sock.getLocalPort()
+                            + text.substring(m.end(3));
                     // the corpus reuses branches across messages: make each a transaction of its own
                     text = text.replaceFirst("(?i)branch=z9hG4bK", "branch=z9hG4bK" + name + ".");
                     byte[] out = text.getBytes(StandardCharsets.ISO_8859_1);
@@ -94,7 +98,7 @@ class TortureMessagesTest {
                     sockets.put(name, sock);
                 }
             }
-            long deadline = System.nanoTime() + 5_000_000_000L;
+            long deadline = System.nanoTime() + 2_000_000_000L;
             for (Map.Entry<String, DatagramSocket> e : sockets.entrySet()) {
                 DatagramSocket sock = e.getValue();
                 String finalLine = "none";
@@ -122,6 +126,9 @@ class TortureMessagesTest {
                 }
                 answers.put(e.getKey(), finalLine);
                 boolean is400 = finalLine.startsWith("SIP/2.0 400");
+                if (!INVALID.contains(e.getKey()) && !RI_DROPS.contains(e.getKey()) && finalLine.equals("none")) {
+                    problems.add(e.getKey() + " is not invalid but got no answer");
+                }
                 if (VALID.contains(e.getKey()) && is400) {
                     problems.add(e.getKey() + " is valid but got " + finalLine);
                 }
