@@ -35,6 +35,9 @@ public interface GlareEndpoint extends AutoCloseable {
      */
     Registration register() throws RegistrationException;
 
+    /** Removes our binding (REGISTER with Expires 0) and stops refreshing it; {@link #close()} does this too. */
+    void unregister();
+
     /**
      * Calls a peer: S61 opens the media port, S62–S63 send the INVITE with the port and the
      * additional information. If a call with that peer is already in progress (an incoming INVITE
@@ -90,6 +93,7 @@ public interface GlareEndpoint extends AutoCloseable {
         Duration registerTimeout = Duration.ofSeconds(5);
         Duration ackTimeout = Duration.ofSeconds(32);
         Duration glareTimeout = Duration.ofSeconds(32);
+        Duration peerInviteTimeout = Duration.ofSeconds(5);
         int expires = 3600;
         Consumer<CallHandle> incoming = h -> { };
         Consumer<String> trace = t -> { };
@@ -173,6 +177,19 @@ public interface GlareEndpoint extends AutoCloseable {
         public Builder glareTimeout(Duration d) {
             this.glareTimeout = d;
             return this;
+        }
+
+        /**
+         * How long a port is kept after a 491 (or 491 + accept-peer) to our INVITE while the peer's
+         * crossing INVITE has not arrived yet; then the port is closed (S85).
+         */
+        public Builder peerInviteTimeout(Duration d) {
+            this.peerInviteTimeout = d;
+            return this;
+        }
+
+        public Duration peerInviteTimeout() {
+            return peerInviteTimeout;
         }
 
         public Builder expires(int seconds) {

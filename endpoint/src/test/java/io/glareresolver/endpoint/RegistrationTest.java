@@ -184,6 +184,9 @@ class RegistrationTest {
             String register = registrar.received.get(0);
             assertTrue(register.contains("Supported: glare"), register);
         }
+        // close() removes the binding: a REGISTER with Expires 0, authenticated again
+        assertTrue(registrar.received.stream().anyMatch(m -> m.startsWith("REGISTER") && m.contains("Expires: 0")
+                && m.contains("Authorization: Digest")), registrar.received.toString());
     }
 
     @Test

@@ -23,6 +23,12 @@ public enum Event {
     OWN_OK,
     /** Final non-2xx to our own INVITE with no instruction: 486, 603, 491… or no answer (S83/S97). */
     OWN_NG,
+    /**
+     * {@code 491 Request Pending} without instruction to our own INVITE: the peer refused it because
+     * its own INVITE to us is pending, so that INVITE is on its way (it can arrive after the 491,
+     * e.g. when a proxy's 407 challenge delayed it).
+     */
+    OWN_NG_REQUEST_PENDING,
     /** {@code 491} with {@code Glare-Resolution: accept-peer;call-id=…} to our own INVITE. */
     OWN_NG_ACCEPT_PEER,
     /** ACK to the 200 OK we sent (S101/S117: YES). */
@@ -35,6 +41,11 @@ public enum Event {
     HANG_UP,
     /** The wait of a {@linkplain State#guarded() guarded} state expired (S117: NO). */
     TIMEOUT;
+
+    /** @return true for every negative final response to our own INVITE */
+    public boolean isOwnNg() {
+        return this == OWN_NG || this == OWN_NG_REQUEST_PENDING || this == OWN_NG_ACCEPT_PEER;
+    }
 
     /** @return true for the four peer-INVITE events */
     public boolean isPeerInvite() {
@@ -78,6 +89,9 @@ public enum Event {
         if (status == GlareHeaders.NG_STATUS && instruction.isPresent()
                 && instruction.get().instruction() == GlareResolution.Instruction.ACCEPT_PEER) {
             return Optional.of(OWN_NG_ACCEPT_PEER);
+        }
+        if (status == GlareHeaders.NG_STATUS) {
+            return Optional.of(OWN_NG_REQUEST_PENDING);
         }
         return Optional.of(OWN_NG);
     }

@@ -111,6 +111,12 @@ public final class GlareInviteSession {
         switch (s.event()) {
             case OWN_OK -> sessionOnOwnInvite(s, out);          // S77: YES → S79–S81
             case OWN_NG -> closeAfterOwnNg(out);                 // S83: YES → S85–S87
+            case OWN_NG_REQUEST_PENDING -> {
+                // S83 for a 491: the peer's own INVITE is pending towards us and was overtaken by
+                // its NG; keep the port for it (nobody closes a port), close only if it never comes
+                acceptPeerCallId = null;
+                state = State.AWAITING_PEER_INVITE;
+            }
             case OWN_NG_ACCEPT_PEER -> {
                 // keep the port; answer the peer INVITE named by the server when it comes
                 acceptPeerCallId = s.acceptPeerCallId().orElse(null);
@@ -182,7 +188,7 @@ public final class GlareInviteSession {
     /** S91/S97: we sent OK to the peer; its answer to our INVITE decides. */
     private void onAwaitingNgAfterOk(Signal s, List<Action> out) {
         switch (s.event()) {
-            case OWN_NG, OWN_NG_ACCEPT_PEER -> {
+            case OWN_NG, OWN_NG_REQUEST_PENDING, OWN_NG_ACCEPT_PEER -> {
                 // S97: YES → S99 (the ACK of a non-2xx is sent by the INVITE client transaction)
                 if (ackReceived) {
                     startP2pOnPeerInvite(out);                   // S101: YES → S103
@@ -216,7 +222,7 @@ public final class GlareInviteSession {
     private void onAwaitingOkAfterNg(Signal s, List<Action> out) {
         switch (s.event()) {
             case OWN_OK -> sessionOnOwnInvite(s, out);          // claim 5: S77: YES → S79–S81
-            case OWN_NG, OWN_NG_ACCEPT_PEER -> closeAfterOwnNg(out); // claim 6: both NG → close (S85)
+            case OWN_NG, OWN_NG_REQUEST_PENDING, OWN_NG_ACCEPT_PEER -> closeAfterOwnNg(out); // claim 6: both NG → close (S85)
             case HANG_UP, TIMEOUT -> {
                 out.add(Action.on(Action.Kind.CANCEL_OWN, ownCallId));
                 out.add(Action.of(Action.Kind.CLOSE_PORT));
@@ -238,7 +244,7 @@ public final class GlareInviteSession {
                 sendOk(out);
                 state = State.AWAITING_ACK;
             }
-            case OWN_NG -> {
+            case OWN_NG, OWN_NG_REQUEST_PENDING -> {
                 out.add(Action.ng(peerCallId, NG));
                 closeAfterOwnNg(out);                            // claim 6
             }
@@ -253,9 +259,14 @@ public final class GlareInviteSession {
         }
     }
 
-    /** 491 + accept-peer came first: answer the named peer INVITE 200 OK on the kept port. */
+    /**
+     * 491 + accept-peer (or a bare 491) came before the peer's INVITE: answer that INVITE 200 OK on
+     * the kept port; a {@code reject} instruction still wins.
+     */
     private void onAwaitingPeerInvite(Signal s, List<Action> out) {
-        if (s.event().isPeerInvite()) {
+        if (s.event() == Event.PEER_INVITE_REJECT) {
+            out.add(Action.ng(s.callId(), NG));
+        } else if (s.event().isPeerInvite()) {
             crossed = true;
             if (acceptPeerCallId != null && !acceptPeerCallId.equals(s.callId())) {
                 out.add(Action.ng(s.callId(), NG));             // not the INVITE the server named
@@ -283,7 +294,7 @@ public final class GlareInviteSession {
                 state = State.AWAITING_ACK;
             }
             case PEER_INVITE_REJECT -> out.add(Action.ng(s.callId(), NG));
-            case OWN_NG, OWN_NG_ACCEPT_PEER, CANCEL -> { /* the higher side withdrew: keep the port, wait */ }
+            case OWN_NG, OWN_NG_REQUEST_PENDING, OWN_NG_ACCEPT_PEER, CANCEL -> { /* the higher side withdrew: keep the port, wait */ }
             case OWN_OK -> {
                 // a peer that did not re-send but answered ours: refuse the held INVITE, take the session
                 out.add(Action.ng(peerCallId, NG));
@@ -345,7 +356,7 @@ public final class GlareInviteSession {
     // ---------------------------------------------------------------- shared steps
 
     private static boolean isOwnResponse(Event e) {
-        return e == Event.OWN_OK || e == Event.OWN_NG || e == Event.OWN_NG_ACCEPT_PEER;
+        return e == Event.OWN_OK || e.isOwnNg();
     }
 
     private void rememberPeerInvite(Signal s) {

@@ -16,7 +16,10 @@ public enum State {
     AWAITING_OK_AFTER_NG(true),
     /** Variant "NG delayed": holds the lower-ranked decision's NG until the peer's OK arrived. */
     AWAITING_OK_BEFORE_NG(true),
-    /** 491 + {@code accept-peer} received before the peer INVITE: keeps the port, waits for that INVITE. */
+    /**
+     * 491 + {@code accept-peer} (or a bare 491, whose peer INVITE is pending) received before the
+     * peer INVITE: keeps the port, waits for that INVITE.
+     */
     AWAITING_PEER_INVITE(true),
     /** Variant "higher side re-sends": the lower side holds the peer INVITE and waits for the re-sent one. */
     AWAITING_RESENT_INVITE(true),

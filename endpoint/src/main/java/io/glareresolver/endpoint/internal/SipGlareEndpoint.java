@@ -113,6 +113,11 @@ public final class SipGlareEndpoint implements GlareEndpoint, SipListener {
     private final AtomicLong cseq = new AtomicLong(1);
     private volatile Tiebreak registrarTiebreak;
     private volatile boolean closed;
+    /** RFC 3261 §10.2: "the same Call-ID for all registrations during a single boot cycle". */
+    private final String registerCallId;
+    private final String registerFromTag = newTag();
+    private volatile boolean registered;
+    private volatile java.util.concurrent.ScheduledFuture<?> refresh;
 
     private SipGlareEndpoint(GlareEndpoint.Builder config, SipStack stack, SipProvider provider, int sipPort,
                              SipFactory factory) throws Exception {
@@ -127,6 +132,7 @@ public final class SipGlareEndpoint implements GlareEndpoint, SipListener {
         this.addresses = factory.createAddressFactory();
         this.worker = Executors.newSingleThreadExecutor(r -> daemon(r, "glare-ua-" + config.user()));
         this.timers = Executors.newSingleThreadScheduledExecutor(r -> daemon(r, "glare-ua-timer-" + config.user()));
+        this.registerCallId = provider.getNewCallId().getCallId();
     }
 
     private static Thread daemon(Runnable r, String name) {
@@ -228,14 +234,57 @@ public final class SipGlareEndpoint implements GlareEndpoint, SipListener {
 
     @Override
     public Registration register() throws RegistrationException {
+        Registration r = register(config.expires());
+        registered = true;
+        scheduleRefresh(r.expires());
+        return r;
+    }
+
+    @Override
+    public void unregister() {
+        java.util.concurrent.ScheduledFuture<?> f = refresh;
+        if (f != null) {
+            f.cancel(false);
+        }
+        if (!registered) {
+            return;
+        }
+        registered = false;
+        try {
+            register(0); // RFC 3261 §10.2.2: Expires 0 removes the binding
+        } catch (RegistrationException e) {
+            LOG.info("unregistering {}: {}", aor, e.getMessage());
+        }
+    }
+
+    /** Refreshes the binding before it expires (at 80 % of the granted time). */
+    private void scheduleRefresh(int expires) {
+        if (expires <= 0 || closed) {
+            return;
+        }
+        long delay = Math.max(1, expires * 8L / 10);
+        refresh = timers.schedule(() -> {
+            if (!registered || closed) {
+                return;
+            }
+            try {
+                scheduleRefresh(register(config.expires()).expires());
+            } catch (RegistrationException e) {
+                LOG.warn("refreshing the registration of {} failed: {}; retrying in 30 s", aor, e.getMessage());
+                refresh = timers.schedule(() -> scheduleRefresh(1), 30, TimeUnit.SECONDS);
+            }
+        }, delay, TimeUnit.SECONDS);
+    }
+
+    private Registration register(int expires) throws RegistrationException {
         if (config.serverHost() == null) {
             throw new IllegalStateException("no server configured");
         }
         String where = config.serverHost() + ":" + config.serverPort();
         try {
-            String callId = provider.getNewCallId().getCallId();
-            String fromTag = newTag();
-            Request req = buildRegister(callId, fromTag, null);
+            String callId = registerCallId;
+            String fromTag = registerFromTag;
+            Request req = buildRegister(callId, fromTag, expires);
             Response resp = sendRegister(req, where);
             String algorithm = null;
             if (resp.getStatusCode() == Response.UNAUTHORIZED || resp.getStatusCode() == Response.PROXY_AUTHENTICATION_REQUIRED) {
@@ -247,7 +296,7 @@ public final class SipGlareEndpoint implements GlareEndpoint, SipListener {
                         .orElseThrow(() -> new RegistrationException(RegistrationException.Reason.REFUSED, resp.getStatusCode(),
                                 "the server " + where + " offers no digest algorithm we support (MD5, SHA-256)"));
                 algorithm = challenge.algorithm;
-                Request again = buildRegister(callId, fromTag, null);
+                Request again = buildRegister(callId, fromTag, expires);
                 addAuthorization(again, challenge, resp.getStatusCode() == Response.PROXY_AUTHENTICATION_REQUIRED);
                 Response second = sendRegister(again, where);
                 if (second.getStatusCode() == Response.UNAUTHORIZED || second.getStatusCode() == Response.FORBIDDEN
@@ -256,15 +305,16 @@ public final class SipGlareEndpoint implements GlareEndpoint, SipListener {
                             "registration of " + aor + " refused: " + second.getStatusCode() + " " + second.getReasonPhrase()
                                     + " (wrong user name or password)");
                 }
-                return registered(second, algorithm, where);
+                return registered(second, algorithm, where, expires);
             }
-            return registered(resp, algorithm, where);
+            return registered(resp, algorithm, where, expires);
         } catch (ParseException | InvalidArgumentException | SipException e) {
             throw new RegistrationException(RegistrationException.Reason.REFUSED, 0, "cannot build REGISTER: " + e.getMessage());
         }
     }
 
-    private Registration registered(Response resp, String algorithm, String where) throws RegistrationException {
+    private Registration registered(Response resp, String algorithm, String where, int requested)
+            throws RegistrationException {
         int status = resp.getStatusCode();
         if (status >= 300) {
             throw new RegistrationException(RegistrationException.Reason.REFUSED, status,
@@ -283,9 +333,9 @@ public final class SipGlareEndpoint implements GlareEndpoint, SipListener {
                 LOG.warn("registrar sent a malformed {}: {}", GlareHeaders.TIEBREAK, parsed.reason().orElse(""));
             }
         }
-        int expires = config.expires();
+        int expires = requested;
         ExpiresHeader eh = (ExpiresHeader) resp.getHeader(ExpiresHeader.NAME);
-        if (eh != null) {
+        if (eh != null && requested > 0) {
             expires = eh.getExpires();
         }
         LOG.info("registered {} at {} (expires {} s, digest {}, registrar tie-break {})", aor, where, expires, algorithm, tb);
@@ -315,7 +365,7 @@ public final class SipGlareEndpoint implements GlareEndpoint, SipListener {
         }
     }
 
-    private Request buildRegister(String callId, String fromTag, Object unused)
+    private Request buildRegister(String callId, String fromTag, int expires)
             throws ParseException, InvalidArgumentException {
         SipURI registrar = addresses.createSipURI(null, domain);
         Address me = addresses.createAddress(addresses.createSipURI(config.user(), domain));
@@ -326,7 +376,7 @@ public final class SipGlareEndpoint implements GlareEndpoint, SipListener {
                 List.of(headers.createViaHeader("127.0.0.1", sipPort, ListeningPoint.UDP, null)),
                 headers.createMaxForwardsHeader(70));
         req.addHeader(contactHeader());
-        req.addHeader(headers.createExpiresHeader(config.expires()));
+        req.addHeader(headers.createExpiresHeader(expires));
         req.addHeader(headers.createSupportedHeader(GlareHeaders.OPTION_TAG));
         return req;
     }
@@ -472,6 +522,7 @@ public final class SipGlareEndpoint implements GlareEndpoint, SipListener {
         if (closed) {
             return;
         }
+        unregister(); // best effort: leave no stale contact at the registrar
         closed = true;
         try {
             worker.submit(() -> {
@@ -554,6 +605,8 @@ public final class SipGlareEndpoint implements GlareEndpoint, SipListener {
 
     private void armTimer(SipCall call, State state) {
         Duration d = state == State.AWAITING_ACK ? config.ackTimeout()
+                : state == State.AWAITING_PEER_INVITE ? config.peerInviteTimeout()
+                // the INVITE client transaction times out first (Timer B, 64*T1): this is a backstop
                 : state == State.AWAITING_ANSWER ? config.glareTimeout().plusSeconds(8)
                 : config.glareTimeout();
         int generation = call.timerGeneration;

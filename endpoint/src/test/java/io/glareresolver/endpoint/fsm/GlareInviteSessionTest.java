@@ -85,13 +85,42 @@ class GlareInviteSessionTest {
 
         @Test
         void ngToOwnInviteClosesThePort() { // row 2, S83–S87 (486/603/491 alike)
-            for (int status : new int[] {486, 603, 491, 404, 408}) {
+            for (int status : new int[] {486, 603, 404, 408, 500}) {
                 GlareInviteSession s = caller();
                 Event e = Event.ofFinalResponse(status, Optional.empty()).orElseThrow();
                 assertEquals(Event.OWN_NG, e);
                 assertKinds(s.handle(Signal.ownResponse(e, OWN, Signal.NO_PORT, null)), CLOSE_PORT);
                 assertEquals(State.CLOSED, s.state());
             }
+        }
+
+        @Test
+        void bare491KeepsThePortForThePeersInviteThatItOvertook() {
+            GlareInviteSession s = caller();
+            Event e = Event.ofFinalResponse(491, Optional.empty()).orElseThrow();
+            assertEquals(Event.OWN_NG_REQUEST_PENDING, e);
+            assertKinds(s.handle(Signal.ownResponse(e, OWN, Signal.NO_PORT, null)));
+            assertEquals(State.AWAITING_PEER_INVITE, s.state());
+            assertTrue(s.state().guarded());
+            assertKinds(s.handle(peerInvite(5)), SEND_OK);   // whatever its value: ours is refused
+            assertKinds(s.handle(Signal.message(Event.ACK, PEER)), START_P2P);
+            assertTrue(s.crossed());
+        }
+
+        @Test
+        void bare491WithoutPeerInviteClosesOnTimeout() {
+            GlareInviteSession s = caller();
+            s.handle(Signal.ownResponse(Event.OWN_NG_REQUEST_PENDING, OWN, Signal.NO_PORT, null));
+            assertKinds(s.handle(Signal.of(Event.TIMEOUT)), CLOSE_PORT);
+            assertEquals(State.CLOSED, s.state());
+        }
+
+        @Test
+        void rejectStillWinsWhileWaitingForThePeersInvite() {
+            GlareInviteSession s = caller();
+            s.handle(Signal.ownResponse(Event.OWN_NG_REQUEST_PENDING, OWN, Signal.NO_PORT, null));
+            assertKinds(s.handle(peerInvite(Event.PEER_INVITE_REJECT)), SEND_NG);
+            assertEquals(State.AWAITING_PEER_INVITE, s.state());
         }
 
         @Test
@@ -280,6 +309,8 @@ class GlareInviteSessionTest {
             GlareInviteSession s = lower();
             assertKinds(s.handle(ownNg()), CLOSE_PORT);
             assertEquals(State.CLOSED, s.state());
+            GlareInviteSession t = lower();
+            assertKinds(t.handle(Signal.ownResponse(Event.OWN_NG_REQUEST_PENDING, OWN, Signal.NO_PORT, null)), CLOSE_PORT);
         }
 
         @Test
