@@ -1,0 +1,52 @@
+package io.glareresolver.integrationtests.felix;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.DatagramSocket;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+
+/**
+ * Free ports on 127.0.0.1. A SIP server listens on UDP and TCP on the same port, so
+ * {@link #freeUdpAndTcpPort()} only returns a port that was free for both at the moment of the check.
+ */
+public final class LoopbackPorts {
+
+    private static final int ATTEMPTS = 50;
+
+    private LoopbackPorts() {
+    }
+
+    public static InetAddress loopback() {
+        return InetAddress.getLoopbackAddress();
+    }
+
+    /** A TCP port free on 127.0.0.1 at the moment of the call. */
+    public static int freeTcpPort() {
+        try (ServerSocket socket = new ServerSocket(0, 1, loopback())) {
+            return socket.getLocalPort();
+        } catch (IOException e) {
+            throw new UncheckedIOException("no free TCP port on 127.0.0.1", e);
+        }
+    }
+
+    /** A port free for both UDP and TCP on 127.0.0.1 at the moment of the call. */
+    public static int freeUdpAndTcpPort() {
+        for (int i = 0; i < ATTEMPTS; i++) {
+            try (DatagramSocket udp = new DatagramSocket(new InetSocketAddress(loopback(), 0))) {
+                int port = udp.getLocalPort();
+                try (ServerSocket tcp = new ServerSocket()) {
+                    tcp.setReuseAddress(false);
+                    tcp.bind(new InetSocketAddress(loopback(), port), 1);
+                    return port;
+                } catch (IOException takenForTcp) {
+                    // try another UDP port
+                }
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot open a UDP socket on 127.0.0.1", e);
+            }
+        }
+        throw new IllegalStateException("no port free for both UDP and TCP on 127.0.0.1 after " + ATTEMPTS + " attempts");
+    }
+}

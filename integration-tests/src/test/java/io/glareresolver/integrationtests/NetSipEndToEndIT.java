@@ -1,0 +1,184 @@
+package io.glareresolver.integrationtests;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.time.Duration;
+import java.util.List;
+
+import org.jboss.arquillian.junit5.ArquillianExtension;
+import org.jboss.arquillian.test.api.ArquillianResource;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+import io.glareresolver.integrationtests.felix.EmbeddedGlareRuntime;
+import io.glareresolver.integrationtests.felix.SipUsersFile.SipUser;
+import io.glareresolver.integrationtests.netsip.NetSipScript;
+import io.glareresolver.integrationtests.netsip.NetSipScript.Event;
+import io.glareresolver.integrationtests.netsip.NetSipScript.Run;
+import io.glareresolver.sip.api.LocationService;
+import io.glareresolver.sip.api.Registration;
+
+/**
+ * End to end over loopback with a third-party user agent: Net::SIP (Debian libnet-sip-perl),
+ * driven by the scripts in {@code src/test/perl}, against the runtime's bundle set in the embedded
+ * Felix of the Arquillian adapter (so the location service can be asked directly).
+ *
+ * <p>Digest: Net::SIP itself answers only MD5 challenges; SHA-256 (RFC 8760) is answered by the
+ * scripts' own digest code (GlareTestUA.pm), on Net::SIP's transport and transactions.
+ */
+@ExtendWith(ArquillianExtension.class)
+class NetSipEndToEndIT {
+
+    private static final Duration SCRIPT_TIMEOUT = Duration.ofSeconds(30);
+
+    @ArquillianResource
+    private EmbeddedGlareRuntime runtime;
+
+    private LocationService locations;
+
+    @BeforeAll
+    static void netSipInstalled() {
+        NetSipScript.requireNetSip();
+    }
+
+    @BeforeEach
+    void users() throws Exception {
+        locations = runtime.awaitService(LocationService.class, Duration.ofSeconds(10));
+        TestUsers.install(runtime, locations);
+    }
+
+    @Test
+    void usersRegisterWithMd5AndSha256DigestAndAppearInTheLocationService() {
+        for (String[] userAndAlgorithm : new String[][] {{"ivan", "MD5"}, {"judy", "SHA-256"}}) {
+            SipUser user = userAndAlgorithm[0].equals("ivan") ? TestUsers.IVAN : TestUsers.JUDY;
+            String algorithm = userAndAlgorithm[1];
+            Run run = register(user, user.password(), algorithm, 600);
+            Event auth = run.expect(user.name(), "AUTH", e -> "REGISTER".equals(e.get("method")), "for REGISTER");
+            assertEquals(algorithm, auth.get("algorithm"), "digest algorithm used\n" + run.transcript());
+            assertTrue(auth.get("offered").contains(algorithm), "the server offered " + auth.get("offered") + "\n" + run.transcript());
+            run.expect(user.name(), "REGISTERED");
+            int contactPort = Integer.parseInt(run.expect(user.name(), "AGENT").get("port"));
+
+            Registration registration = locations.lookup(TestUsers.aor(runtime, user))
+                    .orElseThrow(() -> new AssertionError(user.name() + " not in the LocationService after 200 OK\n" + run.transcript()));
+            assertEquals(user.endpointId(), registration.endpointId(), "endpoint id from the users file");
+            assertTrue(registration.bindings().stream().anyMatch(b -> b.contact().contains("127.0.0.1:" + contactPort)),
+                    "binding to the agent's contact port " + contactPort + ": " + registration);
+
+            // another process: remove every binding of the user (Contact: *, Expires: 0)
+            Run unregister = NetSipScript.run("register.pl", SCRIPT_TIMEOUT, "--proxy", runtime.sipAddress(),
+                    "--domain", runtime.domain(), "--user", user.name(), "--password", user.password(),
+                    "--algorithm", algorithm, "--expires", "0", "--all");
+            assertTrue(unregister.responseCodes(user.name(), "REGISTER").contains(200), unregister.transcript());
+            assertTrue(locations.lookup(TestUsers.aor(runtime, user)).isEmpty(), user.name() + " still registered after Expires: 0");
+        }
+    }
+
+    @Test
+    void md5AndSha256UsersCallEachOtherThroughTheProxy() {
+        // alice uses MD5, bob SHA-256; each calls the other
+        assertCall(call(TestUsers.ALICE, "MD5", TestUsers.BOB, "SHA-256", false), TestUsers.ALICE, "MD5", TestUsers.BOB, "SHA-256");
+        assertCall(call(TestUsers.BOB, "SHA-256", TestUsers.ALICE, "MD5", false), TestUsers.BOB, "SHA-256", TestUsers.ALICE, "MD5");
+    }
+
+    @Test
+    void unauthenticatedInviteIsChallengedWith407() {
+        // the callee is registered, so only the caller's missing credentials can refuse the call
+        Run callee = register(TestUsers.BOB, TestUsers.BOB.password(), "SHA-256", 60);
+        callee.expect(TestUsers.BOB.name(), "REGISTERED");
+        try {
+            Run run = NetSipScript.run("invite.pl", SCRIPT_TIMEOUT, "--proxy", runtime.sipAddress(), "--domain", runtime.domain(),
+                    "--from", TestUsers.MALLORY.name(), "--to", TestUsers.BOB.name());
+            assertEquals(407, run.expect("caller", "FINAL").code(), "INVITE without credentials\n" + run.transcript());
+        } finally {
+            NetSipScript.run("register.pl", SCRIPT_TIMEOUT, "--proxy", runtime.sipAddress(), "--domain", runtime.domain(),
+                    "--user", TestUsers.BOB.name(), "--password", TestUsers.BOB.password(), "--expires", "0", "--all");
+        }
+    }
+
+    @Test
+    void callToUnknownUserGets404() {
+        Run run = invite(TestUsers.FRANK, "nobody-here");
+        assertEquals(404, run.expect("caller", "FINAL").code(), "INVITE to an unknown user\n" + run.transcript());
+    }
+
+    @Test
+    void callToKnownUnregisteredUserGets480() {
+        assertTrue(locations.lookup(TestUsers.aor(runtime, TestUsers.GRACE)).isEmpty(), "grace must not be registered");
+        Run run = invite(TestUsers.FRANK, TestUsers.GRACE.name());
+        assertEquals(480, run.expect("caller", "FINAL").code(), "INVITE to a known, unregistered user\n" + run.transcript());
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"MD5", "SHA-256"})
+    void wrongPasswordNeverRegisters(String algorithm) {
+        SipUser heidi = TestUsers.HEIDI;
+        Run run = register(heidi, "not-" + heidi.password(), algorithm, 600);
+        run.expect(heidi.name(), "REGISTER_FAILED");
+        List<Integer> codes = run.responseCodes(heidi.name(), "REGISTER");
+        assertEquals(401, codes.get(0), "first answer is a challenge\n" + run.transcript());
+        int last = codes.get(codes.size() - 1);
+        assertTrue(last == 403 || last == 401, "a wrong password gets 403 or a renewed 401, not " + last + "\n" + run.transcript());
+        assertFalse(codes.stream().anyMatch(c -> c >= 200 && c < 300), "a wrong password was accepted\n" + run.transcript());
+        assertTrue(locations.lookup(TestUsers.aor(runtime, heidi)).isEmpty(), "heidi registered with a wrong password");
+        // and no call reaches her
+        Run call = invite(TestUsers.FRANK, heidi.name());
+        assertEquals(480, call.expect("caller", "FINAL").code(), "a call to heidi after the failed REGISTER\n" + call.transcript());
+    }
+
+    // ------------------------------------------------------------------------------------------
+
+    private Run register(SipUser user, String password, String algorithm, int expires) {
+        return NetSipScript.run("register.pl", SCRIPT_TIMEOUT, "--proxy", runtime.sipAddress(), "--domain", runtime.domain(),
+                "--user", user.name(), "--password", password, "--algorithm", algorithm, "--expires", Integer.toString(expires));
+    }
+
+    private Run invite(SipUser from, String to) {
+        return NetSipScript.run("invite.pl", SCRIPT_TIMEOUT, "--proxy", runtime.sipAddress(), "--domain", runtime.domain(),
+                "--from", TestUsers.credentials(from, "MD5"), "--register", "--to", to);
+    }
+
+    private Run call(SipUser caller, String callerAlgorithm, SipUser callee, String calleeAlgorithm, boolean cancel) {
+        List<String> args = new java.util.ArrayList<>(List.of("--proxy", runtime.sipAddress(), "--domain", runtime.domain(),
+                "--caller", TestUsers.credentials(caller, callerAlgorithm),
+                "--callee", TestUsers.credentials(callee, calleeAlgorithm),
+                "--answer-after-ms", cancel ? "5000" : "200"));
+        if (cancel) {
+            args.add("--cancel");
+        }
+        return NetSipScript.run("call.pl", SCRIPT_TIMEOUT, args.toArray(String[]::new));
+    }
+
+    /** INVITE / 180 / 200 / ACK / BYE, both SDPs seen by the other side, digest algorithms as asked. */
+    private static void assertCall(Run run, SipUser caller, String callerAlgorithm, SipUser callee, String calleeAlgorithm) {
+        run.expect("caller", "REGISTERED");
+        run.expect("callee", "REGISTERED");
+        assertEquals(callerAlgorithm, run.expect(caller.name(), "AUTH", e -> "REGISTER".equals(e.get("method")), "for REGISTER")
+                .get("algorithm"), "caller's digest algorithm\n" + run.transcript());
+        assertEquals(calleeAlgorithm, run.expect(callee.name(), "AUTH", e -> "REGISTER".equals(e.get("method")), "for REGISTER")
+                .get("algorithm"), "callee's digest algorithm\n" + run.transcript());
+        // the proxy challenges the caller's INVITE (407) and the answer is accepted
+        run.expect(caller.name(), "AUTH", e -> "INVITE".equals(e.get("method")), "for INVITE (407 from the proxy)");
+        String offered = run.expect("caller", "SEND_SDP", e -> "INVITE".equals(e.get("message")), "(the offer)").get("m");
+        String seenByCallee = run.expect("callee", "RECV_SDP", e -> "INVITE".equals(e.get("message")), "(the offer)").get("m");
+        assertEquals(offered, seenByCallee, "the callee sees the caller's m= port\n" + run.transcript());
+
+        run.expect("callee", "INVITE");
+        run.expect("caller", "PROVISIONAL", e -> e.code() == 180, "180 Ringing");
+        assertEquals(200, run.expect("caller", "FINAL").code(), run.transcript());
+        String answered = run.expect("callee", "SEND_SDP", e -> "200".equals(e.get("message")), "(the answer)").get("m");
+        String seenByCaller = run.expect("caller", "RECV_SDP", e -> "200".equals(e.get("message")), "(the answer)").get("m");
+        assertEquals(answered, seenByCaller, "the caller sees the callee's m= port\n" + run.transcript());
+        assertFalse(offered.equals(answered), "caller and callee chose distinct media ports");
+
+        run.expect("callee", "ACK");
+        assertTrue(run.responseCodes("caller", "BYE").contains(200), "BYE answered 200\n" + run.transcript());
+        run.expect("callee", "BYE_OR_CANCEL");
+    }
+}
