@@ -1,0 +1,33 @@
+package io.glareresolver.glare.impl.resolve;
+
+import io.glareresolver.glare.impl.crossing.CrossingParty;
+import io.glareresolver.sip.api.HeaderEdits;
+import io.glareresolver.sip.api.InitialInvite;
+
+import java.util.OptionalInt;
+
+/** One initial INVITE the plugin follows: the proxy's handle, what the plugin knows of it, and its crossing. */
+final class TrackedInvite {
+
+    final InitialInvite invite;
+    final CrossingParty party;
+    /** The edits every forwarding of this INVITE carries (stamped tie-break, stripped instructions). */
+    final HeaderEdits baseEdits;
+    final long trackedNanos;
+
+    /** Set once, when the INVITE becomes part of a crossing. */
+    volatile Crossing crossing;
+
+    // guarded by the crossing's monitor
+    int finalStatus;
+    OptionalInt answerPort = OptionalInt.empty();
+    boolean ended;
+    boolean answered;
+
+    TrackedInvite(InitialInvite invite, CrossingParty party, HeaderEdits baseEdits, long trackedNanos) {
+        this.invite = invite;
+        this.party = party;
+        this.baseEdits = baseEdits;
+        this.trackedNanos = trackedNanos;
+    }
+}

@@ -1,0 +1,102 @@
+package io.glareresolver.glare.impl.stats;
+
+import io.glareresolver.glare.api.CrossingCounters;
+import io.glareresolver.glare.api.CrossingOutcome;
+import io.glareresolver.glare.api.CrossingRecord;
+
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.EnumMap;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.LongAdder;
+
+/** The plugin's counters and the bounded list of recent crossings. Thread-safe. */
+public final class CrossingStatistics {
+
+    private final LongAdder crossingsSeen = new LongAdder();
+    private final LongAdder resolved = new LongAdder();
+    private final Map<CrossingOutcome, LongAdder> outcomes = new EnumMap<>(CrossingOutcome.class);
+    private final LongAdder portsKept = new LongAdder();
+    private final LongAdder portsChanged = new LongAdder();
+    private final LongAdder malformedRefused = new LongAdder();
+    private final LongAdder untracked = new LongAdder();
+    private final AtomicLong inProgress = new AtomicLong();
+    private final LatencyRecorder latency = new LatencyRecorder(10_000);
+    private final Deque<CrossingRecord> recent = new ArrayDeque<>();
+    private volatile int recentMaximum;
+
+    public CrossingStatistics(int recentMaximum) {
+        for (CrossingOutcome o : CrossingOutcome.values()) {
+            outcomes.put(o, new LongAdder());
+        }
+        this.recentMaximum = recentMaximum;
+    }
+
+    public void crossingDetected(boolean decided) {
+        crossingsSeen.increment();
+        if (decided) {
+            resolved.increment();
+        }
+        inProgress.incrementAndGet();
+    }
+
+    public void decisionLatency(long micros) {
+        latency.record(micros);
+    }
+
+    public void portChecked(boolean kept) {
+        (kept ? portsKept : portsChanged).increment();
+    }
+
+    public void malformedRefused() {
+        malformedRefused.increment();
+    }
+
+    public void untracked() {
+        untracked.increment();
+    }
+
+    /** A crossing ended: count its outcome and keep its record. */
+    public void crossingEnded(CrossingRecord record) {
+        outcomes.get(record.outcome()).increment();
+        inProgress.decrementAndGet();
+        synchronized (recent) {
+            recent.addFirst(record);
+            while (recent.size() > recentMaximum) {
+                recent.removeLast();
+            }
+        }
+    }
+
+    public void recentMaximum(int maximum) {
+        this.recentMaximum = Math.max(1, maximum);
+    }
+
+    public List<CrossingRecord> recent(int max) {
+        List<CrossingRecord> out = new ArrayList<>();
+        synchronized (recent) {
+            Iterator<CrossingRecord> it = recent.iterator();
+            while (it.hasNext() && out.size() < max) {
+                out.add(it.next());
+            }
+        }
+        return out;
+    }
+
+    public CrossingCounters snapshot() {
+        Map<CrossingOutcome, Long> abnormal = new EnumMap<>(CrossingOutcome.class);
+        for (CrossingOutcome o : CrossingOutcome.values()) {
+            if (o.abnormal()) {
+                abnormal.put(o, outcomes.get(o).sum());
+            }
+        }
+        return new CrossingCounters(crossingsSeen.sum(), resolved.sum(),
+                outcomes.get(CrossingOutcome.SESSION_ESTABLISHED).sum(), abnormal, portsKept.sum(),
+                portsChanged.sum(), malformedRefused.sum(), untracked.sum(), inProgress.get(),
+                latency.percentile(50), latency.percentile(99), latency.histogram());
+    }
+}
