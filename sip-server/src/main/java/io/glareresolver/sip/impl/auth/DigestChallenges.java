@@ -30,10 +30,10 @@ public final class DigestChallenges {
      *
      * @param proxy Proxy-Authenticate (407) instead of WWW-Authenticate (401)
      */
-    public List<WWWAuthenticateHeader> challenges(boolean proxy, String realm, String nonce, boolean stale)
-            throws ParseException {
+    public List<WWWAuthenticateHeader> challenges(boolean proxy, String realm, String nonce, boolean stale,
+                                                  List<DigestAlgorithm> algorithms) throws ParseException {
         List<WWWAuthenticateHeader> list = new ArrayList<>();
-        for (DigestAlgorithm alg : DigestAlgorithm.values()) {
+        for (DigestAlgorithm alg : algorithms) {
             WWWAuthenticateHeader h = proxy ? headers.createProxyAuthenticateHeader(SipConstants.DIGEST)
                     : headers.createWWWAuthenticateHeader(SipConstants.DIGEST);
             h.setRealm(realm);
@@ -49,8 +49,9 @@ public final class DigestChallenges {
     }
 
     /** Adds the challenges to a 401/407. */
-    public void addTo(Message response, boolean proxy, String realm, String nonce, boolean stale) throws ParseException {
-        for (WWWAuthenticateHeader h : challenges(proxy, realm, nonce, stale)) {
+    public void addTo(Message response, boolean proxy, String realm, String nonce, boolean stale,
+                      List<DigestAlgorithm> algorithms) throws ParseException {
+        for (WWWAuthenticateHeader h : challenges(proxy, realm, nonce, stale, algorithms)) {
             response.addHeader(h);
         }
     }

@@ -33,6 +33,12 @@ public final class DigestVerifier {
      * @param users  user look-up by name
      */
     public Result verify(DigestCredentials creds, String method, String realm, Function<String, Optional<SipUser>> users) {
+        return verify(creds, method, realm, users, java.util.EnumSet.allOf(DigestAlgorithm.class));
+    }
+
+    /** As above, accepting only the {@code offered} algorithms (an answer with another is challenged afresh). */
+    public Result verify(DigestCredentials creds, String method, String realm, Function<String, Optional<SipUser>> users,
+                         java.util.Collection<DigestAlgorithm> offered) {
         if (creds == null) {
             return Result.of(AuthOutcome.MISSING);
         }
@@ -40,7 +46,7 @@ public final class DigestVerifier {
             return Result.of(AuthOutcome.MISSING);
         }
         Optional<DigestAlgorithm> alg = DigestAlgorithm.parse(creds.algorithm());
-        if (alg.isEmpty()) {
+        if (alg.isEmpty() || !offered.contains(alg.get())) {
             return Result.of(AuthOutcome.BAD_CHALLENGE_ANSWER);
         }
         // we offer qop="auth" only; RFC 2617 §3.2.2: a client that was offered qop MUST use it

@@ -35,6 +35,12 @@ public @interface ServerConfig {
             + "relative to the working directory; reloaded when it changes")
     String users_file() default ServerSettings.DEFAULT_USERS_FILE;
 
+    @AttributeDefinition(name = "Digest algorithms", description = "challenges offered, most preferred first "
+            + "(RFC 8760); put MD5 first for clients that only read the first challenge",
+            options = {@org.osgi.service.metatype.annotations.Option(label = "SHA-256", value = "SHA-256"),
+                    @org.osgi.service.metatype.annotations.Option(label = "MD5", value = "MD5")})
+    String[] digest_algorithms() default {"SHA-256", "MD5"};
+
     @AttributeDefinition(name = "Nonce lifetime (s)", type = AttributeType.INTEGER, min = "10", max = "86400")
     int nonce_lifetime() default ServerSettings.DEFAULT_NONCE_LIFETIME;
 

@@ -4,8 +4,11 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Collections;
 import java.util.EnumSet;
+import java.util.List;
 import java.util.Objects;
 import java.util.Set;
+
+import io.glareresolver.sip.impl.auth.DigestAlgorithm;
 
 /**
  * The server's settings, one immutable value (Config Admin PID {@value #PID}). Build with
@@ -21,10 +24,12 @@ import java.util.Set;
  * @param expiresMin     shortest registration interval accepted (423 below it)
  * @param expiresMax     longest registration interval granted (longer ones are shortened)
  * @param expiresDefault interval granted when the REGISTER names none
+ * @param digestAlgorithms the algorithms challenged with, in the order of the challenges (the
+ *                       first is the preferred one, RFC 8760 §2.4); never empty
  */
 public record ServerSettings(String address, int port, Set<Transport> transports, String domain, String realm,
                              Path usersFile, Duration nonceLifetime, int expiresMin, int expiresMax,
-                             int expiresDefault) {
+                             int expiresDefault, List<DigestAlgorithm> digestAlgorithms) {
 
     /** Config Admin PID of the server settings (no '-': FileInstall splits factory PIDs at it). */
     public static final String PID = "io.glareresolver.sip.server";
@@ -48,6 +53,10 @@ public record ServerSettings(String address, int port, Set<Transport> transports
             throw new IllegalArgumentException("at least one transport");
         }
         transports = Collections.unmodifiableSet(EnumSet.copyOf(transports));
+        digestAlgorithms = List.copyOf(digestAlgorithms);
+        if (digestAlgorithms.isEmpty()) {
+            throw new IllegalArgumentException("at least one digest algorithm");
+        }
     }
 
     public static ServerSettings defaults() {
@@ -61,7 +70,7 @@ public record ServerSettings(String address, int port, Set<Transport> transports
     public Builder toBuilder() {
         return new Builder().address(address).port(port).transports(transports).domain(domain).realm(realm)
                 .usersFile(usersFile).nonceLifetime(nonceLifetime).expiresMin(expiresMin).expiresMax(expiresMax)
-                .expiresDefault(expiresDefault);
+                .expiresDefault(expiresDefault).digestAlgorithms(digestAlgorithms);
     }
 
     /** True if the listening points differ (address, port or transports): the stack must rebind. */
@@ -80,6 +89,7 @@ public record ServerSettings(String address, int port, Set<Transport> transports
         private int expiresMin = DEFAULT_EXPIRES_MIN;
         private int expiresMax = DEFAULT_EXPIRES_MAX;
         private int expiresDefault = DEFAULT_EXPIRES_DEFAULT;
+        private List<DigestAlgorithm> digestAlgorithms = List.of(DigestAlgorithm.SHA_256, DigestAlgorithm.MD5);
 
         private Builder() {
         }
@@ -94,10 +104,11 @@ public record ServerSettings(String address, int port, Set<Transport> transports
         public Builder expiresMin(int v) { expiresMin = v; return this; }
         public Builder expiresMax(int v) { expiresMax = v; return this; }
         public Builder expiresDefault(int v) { expiresDefault = v; return this; }
+        public Builder digestAlgorithms(List<DigestAlgorithm> v) { digestAlgorithms = v; return this; }
 
         public ServerSettings build() {
             return new ServerSettings(address, port, transports, domain, realm, usersFile, nonceLifetime,
-                    expiresMin, expiresMax, expiresDefault);
+                    expiresMin, expiresMax, expiresDefault, digestAlgorithms);
         }
     }
 }

@@ -37,6 +37,7 @@ public final class SettingsReader {
     public static final String EXPIRES_MIN = "expires.min";
     public static final String EXPIRES_MAX = "expires.max";
     public static final String EXPIRES_DEFAULT = "expires.default";
+    public static final String DIGEST_ALGORITHMS = "digest.algorithms";
 
     private static final Logger LOG = LoggerFactory.getLogger(SettingsReader.class);
     // RFC 3261 §25.1 hostname / IPv4 / bracket-less IPv6 characters
@@ -68,6 +69,7 @@ public final class SettingsReader {
         value(props, DOMAIN, v -> host(v)).ifPresent(b::domain);
         value(props, REALM, SettingsReader::realm).ifPresent(b::realm);
         value(props, USERS_FILE, SettingsReader::path).ifPresent(b::usersFile);
+        value(props, DIGEST_ALGORITHMS, SettingsReader::algorithms).ifPresent(b::digestAlgorithms);
         value(props, NONCE_LIFETIME, v -> intIn(v, 10, 86400)).ifPresent(s -> b.nonceLifetime(Duration.ofSeconds(s)));
 
         int min = value(props, EXPIRES_MIN, v -> intIn(v, 1, Integer.MAX_VALUE)).orElse(previous.expiresMin());
@@ -173,6 +175,40 @@ public final class SettingsReader {
             throw new IllegalArgumentException("at least one transport (udp, tcp) is needed");
         }
         return set;
+    }
+
+    static List<io.glareresolver.sip.impl.auth.DigestAlgorithm> algorithms(Object raw) {
+        List<io.glareresolver.sip.impl.auth.DigestAlgorithm> out = new ArrayList<>();
+        for (String t : items(raw)) {
+            io.glareresolver.sip.impl.auth.DigestAlgorithm a = io.glareresolver.sip.impl.auth.DigestAlgorithm.parse(t)
+                    .orElseThrow(() -> new IllegalArgumentException("unknown digest algorithm '" + t + "' (SHA-256, MD5)"));
+            if (!out.contains(a)) {
+                out.add(a);
+            }
+        }
+        if (out.isEmpty()) {
+            throw new IllegalArgumentException("at least one digest algorithm (SHA-256, MD5) is needed");
+        }
+        return out;
+    }
+
+    private static List<String> items(Object raw) {
+        Collection<?> c;
+        if (raw instanceof Object[] a) {
+            c = List.of(a);
+        } else if (raw instanceof Collection<?> col) {
+            c = col;
+        } else {
+            c = List.of(String.valueOf(raw).split("[,\\s]+"));
+        }
+        List<String> out = new ArrayList<>();
+        for (Object o : c) {
+            String t = String.valueOf(o).trim();
+            if (!t.isEmpty()) {
+                out.add(t);
+            }
+        }
+        return out;
     }
 
     static String host(Object raw) {

@@ -105,11 +105,11 @@ public final class InviteProxy {
             throws Exception {
         ServerSettings s = sip.settings();
         DigestCredentials creds = DigestChallenges.credentials(req, true, s.realm());
-        DigestVerifier.Result auth = verifier.verify(creds, Request.INVITE, s.realm(), users::find);
+        DigestVerifier.Result auth = verifier.verify(creds, Request.INVITE, s.realm(), users::find, s.digestAlgorithms());
         if (auth.outcome() != AuthOutcome.ACCEPTED) {
             if (auth.outcome().challenges()) {
                 Response r = sip.response(req, Response.PROXY_AUTHENTICATION_REQUIRED, null);
-                challenges.addTo(r, true, s.realm(), nonces.issue(), auth.outcome().stale());
+                challenges.addTo(r, true, s.realm(), nonces.issue(), auth.outcome().stale(), s.digestAlgorithms());
                 sip.send(st, r, callId);
                 LOG.info("[{}] INVITE challenged (407): {}", callId, auth.outcome());
             } else {

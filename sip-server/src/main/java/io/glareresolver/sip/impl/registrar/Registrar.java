@@ -78,7 +78,7 @@ public final class Registrar {
         }
         // §10.3 step 3: authenticate
         DigestCredentials creds = DigestChallenges.credentials(req, false, s.realm());
-        DigestVerifier.Result auth = verifier.verify(creds, Request.REGISTER, s.realm(), users::find);
+        DigestVerifier.Result auth = verifier.verify(creds, Request.REGISTER, s.realm(), users::find, s.digestAlgorithms());
         if (auth.outcome() != AuthOutcome.ACCEPTED) {
             refuse(req, st, auth.outcome(), creds, callId);
             return;
@@ -154,7 +154,7 @@ public final class Registrar {
             throws Exception {
         if (outcome.challenges()) {
             Response r = sip.response(req, Response.UNAUTHORIZED, null);
-            challenges.addTo(r, false, sip.settings().realm(), nonces.issue(), outcome.stale());
+            challenges.addTo(r, false, sip.settings().realm(), nonces.issue(), outcome.stale(), sip.settings().digestAlgorithms());
             sip.send(st, r, callId);
             if (creds != null) {
                 LOG.info("[{}] REGISTER by {} challenged again: {}", callId, creds.username(), outcome);

@@ -34,6 +34,9 @@ class SettingsReaderTest {
         assertEquals(300, s.expiresDefault());
         assertTrue(r.refusals().isEmpty(), r.refusals().toString());
         assertEquals(EnumSet.of(Transport.UDP, Transport.TCP), r.read(Map.of("transports", new String[] {"UDP", "tcp"}), d).transports());
+        assertEquals(java.util.List.of(io.glareresolver.sip.impl.auth.DigestAlgorithm.SHA_256, io.glareresolver.sip.impl.auth.DigestAlgorithm.MD5), d.digestAlgorithms());
+        assertEquals(java.util.List.of(io.glareresolver.sip.impl.auth.DigestAlgorithm.MD5, io.glareresolver.sip.impl.auth.DigestAlgorithm.SHA_256),
+                r.read(Map.of("digest.algorithms", "md5, SHA-256"), d).digestAlgorithms());
     }
 
     @Test
@@ -41,9 +44,10 @@ class SettingsReaderTest {
         SettingsReader r = new SettingsReader();
         ServerSettings prev = ServerSettings.builder().port(5070).build();
         ServerSettings s = r.read(Map.of("port", "70000", "transports", "sctp", "address", "0.0.0.0",
-                "realm", "a\"b", "expires.min", "100", "expires.max", "50", "nonce.lifetime", "abc"), prev);
+                "realm", "a\"b", "expires.min", "100", "expires.max", "50", "nonce.lifetime", "abc",
+                "digest.algorithms", "SHA-512-256"), prev);
         assertEquals(prev, s);
-        assertEquals(6, r.refusals().size(), r.refusals().toString());
+        assertEquals(7, r.refusals().size(), r.refusals().toString());
         assertTrue(r.refusals().stream().anyMatch(l -> l.startsWith("setting port='70000' refused: must be between 1 and 65535")));
         assertTrue(r.refusals().stream().anyMatch(l -> l.contains("unknown transport 'sctp'")));
         assertTrue(r.refusals().stream().anyMatch(l -> l.contains("wildcard")));

@@ -145,6 +145,18 @@ class SipServerFunctionalTest {
     }
 
     @Test
+    void challengeAlgorithmsFollowTheSettings() throws Exception {
+        assertTrue(server.reconfigure(settings.toBuilder().digestAlgorithms(List.of(DigestAlgorithm.MD5)).build()));
+        TestPhone bob = phone("bob", "bob-pw", "udp");
+        bob.send(bob.registerRequest(600));
+        Response challenge = bob.expectFinal();
+        List<String> algs = new ArrayList<>();
+        challenge.getHeaders(WWWAuthenticateHeader.NAME).forEachRemaining(h -> algs.add(((WWWAuthenticateHeader) h).getAlgorithm()));
+        assertEquals(List.of("MD5"), algs);
+        assertEquals(200, bob.register(600, DigestAlgorithm.MD5).getStatusCode());
+    }
+
+    @Test
     void wrongPasswordNeverRegisters() throws Exception {
         TestPhone alice = phone("alice", "alice-pw", "udp");
         int status = alice.register(600, DigestAlgorithm.MD5, "not-the-password").getStatusCode();
