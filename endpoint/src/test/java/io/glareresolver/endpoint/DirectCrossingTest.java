@@ -112,7 +112,7 @@ class DirectCrossingTest {
              GlareEndpoint bob = endpoint("bob").id(1002).build()) {
             Tally t = crossMany(alice, bob, CROSSINGS);
             assertEquals(CROSSINGS, t.sessions());
-            assertTrue(t.crossed() >= CROSSINGS * 9 / 10, "too few real crossings: " + t.crossed());
+            assertTrue(t.crossed() >= CROSSINGS * 3 / 4, "too few real crossings: " + t.crossed());
             assertEquals(0, alice.ports().open());
             assertEquals(0, bob.ports().open());
         }
@@ -125,7 +125,7 @@ class DirectCrossingTest {
              GlareEndpoint bob = endpoint("bob").randomTiebreak().build()) {
             Tally t = crossMany(alice, bob, CROSSINGS);
             assertEquals(CROSSINGS, t.sessions());
-            assertTrue(t.crossed() >= CROSSINGS * 9 / 10, "too few real crossings: " + t.crossed());
+            assertTrue(t.crossed() >= CROSSINGS * 3 / 4, "too few real crossings: " + t.crossed());
             assertEquals(0, alice.ports().open());
             assertEquals(0, bob.ports().open());
         }

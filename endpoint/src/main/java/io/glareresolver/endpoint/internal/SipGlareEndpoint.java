@@ -540,6 +540,7 @@ public final class SipGlareEndpoint implements GlareEndpoint, SipListener {
                 c.media.close();
             }
         }
+        prepared.values().forEach(MediaPort::close); // prepared but never sent
         worker.shutdown();
         timers.shutdownNow();
         try {
@@ -598,8 +599,25 @@ public final class SipGlareEndpoint implements GlareEndpoint, SipListener {
                 }
                 call.ended.complete(call.snapshot(call.link != null ? Outcome.ESTABLISHED : Outcome.FAILED));
                 byPeer.remove(call.peerAor, call);
-                timers.schedule(() -> call.peerTx.keySet().forEach(id -> byCallId.remove(id, call)), 40, TimeUnit.SECONDS);
+                forgetLater(call);
             }
+        }
+    }
+
+    /**
+     * Keeps the Call-IDs routable for a while after the call closed (late BYE, ACK, retransmitted
+     * 2xx: RFC 3261's 64*T1), then forgets them so that nothing grows without bound.
+     */
+    private void forgetLater(SipCall call) {
+        List<String> ids = new ArrayList<>(call.peerTx.keySet());
+        ids.addAll(call.withdrawn);
+        if (call.ownCallId != null) {
+            ids.add(call.ownCallId);
+        }
+        try {
+            timers.schedule(() -> ids.forEach(id -> byCallId.remove(id, call)), 40, TimeUnit.SECONDS);
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            ids.forEach(id -> byCallId.remove(id, call)); // closing: forget now
         }
     }
 
@@ -610,6 +628,9 @@ public final class SipGlareEndpoint implements GlareEndpoint, SipListener {
                 : state == State.AWAITING_ANSWER ? config.glareTimeout().plusSeconds(8)
                 : config.glareTimeout();
         int generation = call.timerGeneration;
+        if (closed) {
+            return;
+        }
         timers.schedule(() -> post(() -> {
             if (call.timerGeneration == generation && call.fsm.state() == state) {
                 call.lastReason = "no answer while " + state + " within " + d.toMillis() + " ms";
