@@ -135,7 +135,6 @@ class InstructionTest {
             if (h.state() == s) {
                 return true;
             }
-            Thread.onSpinWait();
             TimeUnit.MILLISECONDS.sleep(5); // bounded poll of a state, not synchronisation by sleep
         }
         return false;

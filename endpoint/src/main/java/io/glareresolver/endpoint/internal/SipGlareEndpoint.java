@@ -24,7 +24,6 @@ import java.security.SecureRandom;
 import java.text.ParseException;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.List;
 import java.util.ListIterator;
 import java.util.Map;
@@ -654,19 +653,19 @@ public final class SipGlareEndpoint implements GlareEndpoint, SipListener {
                 byCallId.put(newId, call);
                 sendInvite(call, newId);
             }
-            case SEND_OK -> sendOk(call, a.callId(), true);
-            case SEND_OK_WITHOUT_PORT -> sendOk(call, a.callId(), false);
-            case SEND_NG -> sendNg(call, a.callId(), a.status());
-            case SEND_ACK -> sendAck(call);
+            case SEND_OK -> sendOk(call, a.callId(), true);             // S71–S73 / S113–S115
+            case SEND_OK_WITHOUT_PORT -> sendOk(call, a.callId(), false); // variant: no m= port
+            case SEND_NG -> sendNg(call, a.callId(), a.status());       // S75 (claim 4, claim 8)
+            case SEND_ACK -> sendAck(call);                              // S79
             case CANCEL_OWN -> cancelOwn(call, a.callId());
             case SEND_BYE -> sendBye(call, a.callId());
-            case START_P2P -> {
+            case START_P2P -> { // S81 / S103 / S119
                 String host = call.peerHost.getOrDefault(a.callId(), "127.0.0.1");
                 call.link = new P2pLink(a.callId(), call.media, host, a.port());
                 call.link.start();
                 call.trace("P2P up: local port " + call.media.port() + " <-> remote port " + a.port());
             }
-            case CLOSE_PORT -> {
+            case CLOSE_PORT -> { // S85 / S93 / S107 / S121 / claim 6: the socket is released
                 if (call.media != null) {
                     call.media.close();
                     call.trace("port " + call.media.port() + " closed");
