@@ -121,6 +121,29 @@ sub _trace {
     }
 }
 
+# --- optional: an RFC 3261 §9.2 487 -------------------------------------------------------------
+# Net::SIP answers a CANCEL with 200 and then a 487 built from the CANCEL, so the 487 carries the
+# CANCEL's Via (through a proxy: only the proxy's, the caller's is missing). RFC 3261 §9.2 wants a
+# 487 response *to the INVITE*. With $RFC_487 set, the 487 is built from the INVITE (recorded by
+# the agent in %INVITE_BY_CALLID) and so carries all of its Vias.
+our $RFC_487 = 0;
+our %INVITE_BY_CALLID;
+{
+    no warnings 'redefine';
+    my $orig_create_response = \&Net::SIP::Request::create_response;
+    *Net::SIP::Request::create_response = sub {
+        my ($self, $code, @rest) = @_;
+        if ($RFC_487 && $code eq '487' && $self->method eq 'CANCEL') {
+            my $invite = $INVITE_BY_CALLID{ $self->callid };
+            if ($invite) {
+                event('callee', 'RFC_487', call_id => $self->callid);
+                return $orig_create_response->($invite, $code, @rest);
+            }
+        }
+        return $orig_create_response->(@_);
+    };
+}
+
 # --- RFC 8760: MD5 and SHA-256 digest -------------------------------------------------------
 {
     no warnings 'redefine';

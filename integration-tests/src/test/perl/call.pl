@@ -3,12 +3,14 @@
 #
 #   call.pl --proxy 127.0.0.1:5060 --domain 127.0.0.1 \
 #           --caller alice:secret:MD5 --callee bob:secret:SHA-256 \
-#           [--answer-after-ms 300] [--cancel] [--show-header Name]... [--timeout 30]
+#           [--answer-after-ms 300] [--cancel [--rfc-487]] [--show-header Name]... [--timeout 30]
 #
 # Both agents REGISTER (digest with the given algorithm), the callee listens, the caller sends
 # INVITE; the callee answers 180 Ringing and, after --answer-after-ms, 200 OK with its SDP; the
 # caller ACKs and hangs up with BYE. With --cancel the caller sends CANCEL on the 180 instead
-# (and the callee never answers 200). Both agents un-REGISTER at the end.
+# (and the callee never answers 200); the callee's 487 is Net::SIP's own (built from the CANCEL,
+# see GlareTestUA.pm) unless --rfc-487 asks for one built from the INVITE. Both agents
+# un-REGISTER at the end.
 # Events (see GlareTestUA.pm): REGISTERED/REGISTER_FAILED, SEND_SDP/RECV_SDP (m= port),
 # PROVISIONAL, FINAL, INVITE (callee, with the --show-header values), ACK, BYE, CANCELLED, DONE.
 use strict;
@@ -22,7 +24,7 @@ my %o = (proxy => undef, domain => '127.0.0.1', answer_after_ms => 300, timeout 
 GetOptions(
     'proxy=s' => \$o{proxy}, 'domain=s' => \$o{domain},
     'caller=s' => \$o{caller}, 'callee=s' => \$o{callee},
-    'answer-after-ms=i' => \$o{answer_after_ms}, 'cancel' => \$o{cancel},
+    'answer-after-ms=i' => \$o{answer_after_ms}, 'cancel' => \$o{cancel}, 'rfc-487' => \$GlareTestUA::RFC_487,
     'show-header=s' => $o{show_header}, 'timeout=i' => \$o{timeout},
 ) or die "bad options\n";
 die "need --proxy, --caller and --callee\n" unless $o{proxy} && $o{caller} && $o{callee};
@@ -52,6 +54,7 @@ $callee->listen(
     cb_create => sub { my ($call, $request, $leg, $from) = @_; $call->{param}{peer_addr} = $from; 1 },
     cb_invite => sub {
         my ($call, $request) = @_;
+        $GlareTestUA::INVITE_BY_CALLID{ $request->callid } = $request;
         my %shown = map { (lc($_) => header_value($request, $_)) } @{ $o{show_header} };
         event('callee', 'INVITE', call_id => scalar $request->get_header('call-id'),
             map { ("header.$_" => defined $shown{$_} ? $shown{$_} : '<absent>') } sort keys %shown);

@@ -5,7 +5,13 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.Base64;
 import java.util.List;
 import java.util.Optional;
 import java.util.stream.Stream;
@@ -98,6 +104,17 @@ class SipServerInContainerIT {
         assertEquals(Bundle.ACTIVE, sipServer.getState(), "sip-server bundle state");
         assertEquals(3, sipServer.adapt(org.osgi.framework.startlevel.BundleStartLevel.class).getStartLevel(),
                 "sip-server runs at the runtime's start level 3 (bundle/3/)");
+    }
+
+    @Test
+    void webConsoleNeverAnswersTheBuiltInAdminLogin() throws Exception {
+        HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+        HttpRequest request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + runtime.httpPort() + "/system/console/bundles"))
+                .header("Authorization", "Basic " + Base64.getEncoder().encodeToString("admin:admin".getBytes(StandardCharsets.US_ASCII)))
+                .timeout(Duration.ofSeconds(10)).GET().build();
+        HttpResponse<String> response = client.send(request, HttpResponse.BodyHandlers.ofString());
+        assertTrue(response.statusCode() == 401 || response.statusCode() == 403 || response.statusCode() == 404,
+                "the test runtime's Web Console accepted admin/admin: HTTP " + response.statusCode());
     }
 
     @Test

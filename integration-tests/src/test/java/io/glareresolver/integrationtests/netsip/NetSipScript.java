@@ -3,6 +3,7 @@ package io.glareresolver.integrationtests.netsip;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -16,6 +17,7 @@ import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Predicate;
+import java.util.stream.Stream;
 
 /**
  * Runs one of the Net::SIP scripts of {@code src/test/perl} (Debian: libnet-sip-perl) and parses
@@ -28,6 +30,17 @@ public final class NetSipScript {
     private static final Path PERL_DIR = Path.of(System.getProperty("glare.test.perl.dir", "src/test/perl"));
     private static final Path LOG_DIR = Path.of("target", "perl-logs");
     private static final AtomicInteger RUNS = new AtomicInteger();
+
+    static {
+        // one test run's logs only: numbering restarts in every JVM
+        try (Stream<Path> old = Files.exists(LOG_DIR) ? Files.list(LOG_DIR) : Stream.empty()) {
+            for (Path file : old.toList()) {
+                Files.deleteIfExists(file);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot clear " + LOG_DIR, e);
+        }
+    }
 
     /** One event line. */
     public record Event(String agent, String what, Map<String, String> values) {
