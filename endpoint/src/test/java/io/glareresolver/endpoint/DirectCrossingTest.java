@@ -60,26 +60,21 @@ class DirectCrossingTest {
     static boolean crossOnce(GlareEndpoint a, GlareEndpoint b, int i) throws Exception {
         PortCounts a0 = a.ports();
         PortCounts b0 = b.ports();
-        GlareEndpoint.PreparedCall pa = a.prepareCall(b.contact()); // S61 on both sides first
-        GlareEndpoint.PreparedCall pb = b.prepareCall(a.contact());
-        CyclicBarrier fire = new CyclicBarrier(2);
-        CompletableFuture<CallHandle> fa = CompletableFuture.supplyAsync(() -> sendAt(fire, pa), pool);
-        CompletableFuture<CallHandle> fb = CompletableFuture.supplyAsync(() -> sendAt(fire, pb), pool);
-        CallHandle ha = fa.get(WAIT.toMillis(), TimeUnit.MILLISECONDS);
-        CallHandle hb = fb.get(WAIT.toMillis(), TimeUnit.MILLISECONDS);
-        CallResult ra = ha.result().get(WAIT.toMillis(), TimeUnit.MILLISECONDS);
-        CallResult rb = hb.result().get(WAIT.toMillis(), TimeUnit.MILLISECONDS);
-
-        String ctx = "crossing " + i + ": " + ra + " / " + rb + "\n" + ha.trace() + "\n" + hb.trace();
-        assertTrue(ra.established(), ctx);
-        assertTrue(rb.established(), ctx);
+        Crossing c = Crossing.fire(a, b.contact(), b, a.contact()); // S61 on both sides, then both INVITEs
+        CallResult[] r = c.await(WAIT);
+        CallHandle ha = c.a();
+        CallHandle hb = c.b();
+        String ctx = "crossing " + i + ": " + r[0] + " / " + r[1] + "\n" + ha.trace() + "\n" + hb.trace();
+        assertTrue(r[0].established(), ctx);
+        assertTrue(r[1].established(), ctx);
         // exactly one session: both sides on the same dialog
-        assertEquals(ra.sessionCallId(), rb.sessionCallId(), ctx);
+        assertEquals(r[0].sessionCallId(), r[1].sessionCallId(), ctx);
         // on the ports opened before the INVITEs
-        assertEquals(pa.localPort(), ra.localPort(), ctx);
-        assertEquals(pb.localPort(), rb.localPort(), ctx);
-        assertEquals(pb.localPort(), ra.remotePort(), ctx);
-        assertEquals(pa.localPort(), rb.remotePort(), ctx);
+        assertEquals(c.portA(), r[0].localPort(), ctx);
+        assertEquals(c.portB(), r[1].localPort(), ctx);
+        assertEquals(c.portB(), r[0].remotePort(), ctx);
+        assertEquals(c.portA(), r[1].remotePort(), ctx);
+        assertTrue(c.oneSessionOnOpenedPorts(WAIT), ctx);
         assertEquals(new PortCounts(1, 0), a.ports().since(a0), ctx);
         assertEquals(new PortCounts(1, 0), b.ports().since(b0), ctx);
         // P2P: datagrams directly between the negotiated ports, both ways
@@ -93,7 +88,7 @@ class DirectCrossingTest {
         assertEquals(State.CLOSED, eb.state());
         assertEquals(new PortCounts(1, 1), a.ports().since(a0), ctx);
         assertEquals(new PortCounts(1, 1), b.ports().since(b0), ctx);
-        return ra.crossed() && rb.crossed();
+        return c.crossed(WAIT);
     }
 
     static CallHandle sendAt(CyclicBarrier fire, GlareEndpoint.PreparedCall p) {
