@@ -91,6 +91,7 @@ public final class EmbeddedGlareRuntime implements AutoCloseable {
     private final Path runtimeDir;
     private final Path workDir;
     private final String configuredSystemPackagesExtra;
+    private final List<String> sharedPackages;
     private String systemPackagesExtra;
     private final String domain;
     private final String realm;
@@ -109,6 +110,7 @@ public final class EmbeddedGlareRuntime implements AutoCloseable {
         this.runtimeDir = b.runtimeDir.toAbsolutePath().normalize();
         this.workDir = b.workDir.toAbsolutePath().normalize();
         this.configuredSystemPackagesExtra = b.systemPackagesExtra;
+        this.sharedPackages = List.copyOf(b.sharedPackages);
         this.domain = b.domain;
         this.realm = b.realm;
         this.webConsole = b.webConsole;
@@ -274,7 +276,7 @@ public final class EmbeddedGlareRuntime implements AutoCloseable {
         long began = System.nanoTime();
         bundleSet = RuntimeBundleSet.read(runtimeDir, Map.of("glare.home", workDir.toString()));
         systemPackagesExtra = configuredSystemPackagesExtra != null ? configuredSystemPackagesExtra
-                : sharedPackages(bundleSet, DEFAULT_SHARED_PACKAGES);
+                : sharedPackages(bundleSet, sharedPackages);
         if (sipPort == 0) {
             sipPort = LoopbackPorts.freeUdpAndTcpPort();
         }
@@ -585,6 +587,7 @@ public final class EmbeddedGlareRuntime implements AutoCloseable {
         private Path workDir = Path.of("target", "felix");
         private int sipPort;
         private String systemPackagesExtra;
+        private List<String> sharedPackages = DEFAULT_SHARED_PACKAGES;
         private String domain = "127.0.0.1";
         private String realm = "glare-resolver";
         private boolean webConsole;
@@ -614,10 +617,20 @@ public final class EmbeddedGlareRuntime implements AutoCloseable {
 
         /**
          * Packages shared with the test class path, in {@code system.packages.extra} syntax; null
-         * (default): {@link #DEFAULT_SHARED_PACKAGES} at their exported version + {@code .shared}.
+         * (default): the {@link #sharedPackages shared packages} at their exported version + {@code .shared}.
          */
         public Builder systemPackagesExtra(String packages) {
             this.systemPackagesExtra = packages;
+            return this;
+        }
+
+        /**
+         * API packages (names only) to share with the test class path, each at the version a
+         * runtime bundle exports it plus {@code .shared}; default {@link #DEFAULT_SHARED_PACKAGES}.
+         * The test class path must hold only these packages' classes of the exporting bundles.
+         */
+        public Builder sharedPackages(List<String> packages) {
+            this.sharedPackages = List.copyOf(packages);
             return this;
         }
 

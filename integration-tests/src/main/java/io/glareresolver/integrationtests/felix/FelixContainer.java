@@ -3,6 +3,7 @@ package io.glareresolver.integrationtests.felix;
 import java.io.InputStream;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -73,6 +74,8 @@ public class FelixContainer implements DeployableContainer<FelixContainerConfigu
                 .workDir(Path.of(configuration.getWorkDir()))
                 .sipPort(configuration.getSipPort())
                 .systemPackagesExtra(configuration.getSystemPackagesExtra())
+                .sharedPackages(Arrays.stream(configuration.getSharedPackages().split(","))
+                        .map(String::trim).filter(p -> !p.isEmpty()).toList())
                 .webConsole(configuration.isWebConsole())
                 .timeout(Duration.ofSeconds(configuration.getTimeoutSeconds()))
                 .build();

@@ -21,8 +21,10 @@ public class FelixContainerConfiguration implements ContainerConfiguration {
     private String runtimeDir = System.getProperty(RUNTIME_DIR_PROPERTY, "../felix-config/target/glare-runtime");
     private String workDir = System.getProperty(WORK_DIR_PROPERTY, "target/felix");
     private int sipPort;
-    /** null: the SIP API at its exported version + ".shared" (see EmbeddedGlareRuntime.DEFAULT_SHARED_PACKAGES). */
+    /** Raw system.packages.extra; null: {@link #sharedPackages} at their exported versions + ".shared". */
     private String systemPackagesExtra;
+    /** Comma-separated API package names to share with the test class path (versions found in the runtime). */
+    private String sharedPackages = String.join(",", EmbeddedGlareRuntime.DEFAULT_SHARED_PACKAGES);
     private boolean webConsole;
     private int timeoutSeconds = 60;
 
@@ -71,6 +73,14 @@ public class FelixContainerConfiguration implements ContainerConfiguration {
 
     public void setSystemPackagesExtra(String systemPackagesExtra) {
         this.systemPackagesExtra = systemPackagesExtra;
+    }
+
+    public String getSharedPackages() {
+        return sharedPackages;
+    }
+
+    public void setSharedPackages(String sharedPackages) {
+        this.sharedPackages = sharedPackages;
     }
 
     public boolean isWebConsole() {
