@@ -438,6 +438,33 @@ class SipServerFunctionalTest {
     }
 
     @Test
+    void interceptorCancelsTheBranchAndRewritesTheAnswer() throws Exception {
+        TestPhone alice = registered("alice", "udp");
+        TestPhone bob = registered("bob", "udp");
+        Recorder rec = new Recorder();
+        rec.responseAction = ResponseAction.rewrite(491, null,
+                HeaderEdits.builder().set("Glare-Resolution", "accept-peer;call-id=\"c1\"").build());
+        chain.add(rec, 0);
+        alice.invite("bob", SDP_A, true);
+        InitialInvite seen = rec.invites.poll(5, TimeUnit.SECONDS);
+        assertNotNull(seen);
+        RequestEvent inv = bob.expectRequest(Request.INVITE);
+        ServerTransaction st = bob.serverTransaction(inv);
+        bob.respond(st, 180, null);
+        alice.expectStatus(180);
+        assertTrue(seen.cancelBranch());
+        RequestEvent cancel = bob.expectRequest(Request.CANCEL);
+        bob.respond(bob.serverTransaction(cancel), 200, null);
+        bob.respond(st, 487, null);
+        assertEquals(487, rec.finals.poll(5, TimeUnit.SECONDS).status());
+        Response r = alice.expectResponse(x -> x.getStatusCode() >= 300);
+        assertEquals(491, r.getStatusCode());
+        assertEquals("accept-peer;call-id=\"c1\"", TestPhone.header(r, "Glare-Resolution"));
+        assertEquals(InviteEnd.REJECTED, rec.ends.poll(5, TimeUnit.SECONDS));
+        assertFalse(seen.cancelBranch(), "no live branch any more");
+    }
+
+    @Test
     void unbindingAHolderReleasesItsInvite() throws Exception {
         TestPhone alice = registered("alice", "udp");
         TestPhone bob = registered("bob", "udp");
