@@ -23,6 +23,7 @@ import org.jboss.arquillian.test.api.ArquillianResource;
 import org.jboss.shrinkwrap.api.ShrinkWrap;
 import org.jboss.shrinkwrap.api.asset.StringAsset;
 import org.jboss.shrinkwrap.api.spec.JavaArchive;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -79,6 +80,11 @@ class SipServerInContainerIT {
         return ShrinkWrap.create(JavaArchive.class, "marking-interceptor.jar")
                 .addClasses(MarkingInterceptor.class, MarkingInterceptorActivator.class)
                 .setManifest(new StringAsset(manifest));
+    }
+
+    @BeforeAll
+    static void netSipInstalled() {
+        NetSipScript.requireNetSip(); // the interceptor test drives real calls with Net::SIP
     }
 
     @BeforeEach
