@@ -1,6 +1,6 @@
 package io.glareresolver.endpoint;
 
-import io.glareresolver.protocol.Tiebreak;
+import io.glareresolver.protocol.TiebreakValue;
 import java.util.Optional;
 
 /**
@@ -11,9 +11,9 @@ import java.util.Optional;
  * @param algorithm the digest algorithm answered (MD5, SHA-256), or null when not challenged
  * @param registrarTiebreak the {@code Glare-Tiebreak} of the 200 OK, if the registrar sent one
  */
-public record Registration(String aor, int expires, String algorithm, Tiebreak registrarTiebreak) {
+public record Registration(String aor, int expires, String algorithm, TiebreakValue registrarTiebreak) {
 
-    public Optional<Tiebreak> tiebreak() {
+    public Optional<TiebreakValue> tiebreak() {
         return Optional.ofNullable(registrarTiebreak);
     }
 }

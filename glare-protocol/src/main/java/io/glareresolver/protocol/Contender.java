@@ -11,21 +11,21 @@ import java.util.Optional;
 public final class Contender {
 
     private final String aor;
-    private final Tiebreak tiebreak;
+    private final TiebreakValue tiebreak;
 
-    private Contender(String aor, Tiebreak tiebreak) {
+    private Contender(String aor, TiebreakValue tiebreak) {
         this.aor = normalize(Objects.requireNonNull(aor, "aor"));
         this.tiebreak = tiebreak;
     }
 
     /** A side whose INVITE carried {@code tiebreak}. */
-    public static Contender of(String aor, Tiebreak tiebreak) {
+    public static Contender of(String aor, TiebreakValue tiebreak) {
         return new Contender(aor, Objects.requireNonNull(tiebreak, "tiebreak"));
     }
 
     /** A side whose INVITE carried {@code value} (kind not relevant to the ordering). */
     public static Contender of(String aor, long value) {
-        return new Contender(aor, Tiebreak.of(value));
+        return new Contender(aor, TiebreakValue.of(value));
     }
 
     /** A side whose INVITE carried no (or no valid) tie-break: seed claim 8. */
@@ -69,7 +69,7 @@ public final class Contender {
         return aor;
     }
 
-    public Optional<Tiebreak> tiebreak() {
+    public Optional<TiebreakValue> tiebreak() {
         return Optional.ofNullable(tiebreak);
     }
 

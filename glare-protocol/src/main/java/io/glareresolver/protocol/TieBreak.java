@@ -19,8 +19,8 @@ public final class TieBreak {
     public static Comparison compare(Contender first, Contender second) {
         Objects.requireNonNull(first, "first");
         Objects.requireNonNull(second, "second");
-        Optional<Tiebreak> a = first.tiebreak();
-        Optional<Tiebreak> b = second.tiebreak();
+        Optional<TiebreakValue> a = first.tiebreak();
+        Optional<TiebreakValue> b = second.tiebreak();
         if (a.isEmpty() && b.isEmpty()) {
             return Comparison.BOTH_MISSING;
         }

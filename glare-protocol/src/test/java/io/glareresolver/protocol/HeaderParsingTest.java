@@ -34,7 +34,7 @@ class HeaderParsingTest {
     @ParameterizedTest(name = "[{0}]")
     @MethodSource("validTiebreaks")
     void parsesValidTiebreak(String raw, long value, TiebreakKind kind) {
-        ParseResult<Tiebreak> r = Tiebreak.parse(raw);
+        ParseResult<TiebreakValue> r = TiebreakValue.parse(raw);
         assertTrue(r.isValid(), () -> r.toString());
         assertEquals(value, r.value().value());
         assertEquals(kind, r.value().kind().orElse(null));
@@ -73,7 +73,7 @@ class HeaderParsingTest {
     @ParameterizedTest(name = "[{0}] -> {1}")
     @MethodSource("malformedTiebreaks")
     void rejectsMalformedTiebreak(String raw, String reason) {
-        ParseResult<Tiebreak> r = Tiebreak.parse(raw);
+        ParseResult<TiebreakValue> r = TiebreakValue.parse(raw);
         assertFalse(r.isValid(), () -> "accepted " + r);
         assertEquals(reason, r.reason().orElseThrow());
         assertTrue(r.toOptional().isEmpty());
@@ -85,13 +85,13 @@ class HeaderParsingTest {
 
     @Test
     void formatsAndRoundTripsTiebreak() {
-        assertEquals("1001;kind=id", Tiebreak.id(1001).format());
-        assertEquals("7;kind=random", Tiebreak.random(7).format());
-        assertEquals("7", Tiebreak.of(7).format());
-        for (Tiebreak t : new Tiebreak[] {Tiebreak.id(0), Tiebreak.random(Long.MAX_VALUE), Tiebreak.of(12)}) {
-            assertEquals(t, Tiebreak.parse(t.format()).value());
+        assertEquals("1001;kind=id", TiebreakValue.id(1001).format());
+        assertEquals("7;kind=random", TiebreakValue.random(7).format());
+        assertEquals("7", TiebreakValue.of(7).format());
+        for (TiebreakValue t : new TiebreakValue[] {TiebreakValue.id(0), TiebreakValue.random(Long.MAX_VALUE), TiebreakValue.of(12)}) {
+            assertEquals(t, TiebreakValue.parse(t.format()).value());
         }
-        assertThrows(IllegalArgumentException.class, () -> Tiebreak.id(-1));
+        assertThrows(IllegalArgumentException.class, () -> TiebreakValue.id(-1));
     }
 
     static Stream<Arguments> validResolutions() {

@@ -12,8 +12,8 @@ class TieBreakTest {
 
     @Test
     void higherIdSendsOk() {
-        Contender alice = Contender.of("alice@example.com", Tiebreak.id(1002));
-        Contender bob = Contender.of("bob@example.com", Tiebreak.id(1001));
+        Contender alice = Contender.of("alice@example.com", TiebreakValue.id(1002));
+        Contender bob = Contender.of("bob@example.com", TiebreakValue.id(1001));
         assertEquals(Side.SEND_OK, TieBreak.decide(alice, bob).side());
         assertEquals(Comparison.FIRST_HIGHER_VALUE, TieBreak.decide(alice, bob).comparison());
         assertEquals(Side.SEND_NG, TieBreak.decide(bob, alice).side());
@@ -26,8 +26,8 @@ class TieBreakTest {
         for (int i = 0; i < 10_000; i++) {
             long a = rnd.nextLong(0, Long.MAX_VALUE);
             long b = rnd.nextLong(0, 4) == 0 ? a : rnd.nextLong(0, Long.MAX_VALUE);
-            Contender x = Contender.of("x@h", Tiebreak.random(a));
-            Contender y = Contender.of("y@h", Tiebreak.random(b));
+            Contender x = Contender.of("x@h", TiebreakValue.random(a));
+            Contender y = Contender.of("y@h", TiebreakValue.random(b));
             Side sx = TieBreak.decide(x, y).side();
             Side sy = TieBreak.decide(y, x).side();
             assertTrue(sx != sy, "values " + a + " / " + b + " gave " + sx + " both sides");
@@ -36,11 +36,11 @@ class TieBreakTest {
 
     @Test
     void randomValuesCompareNumericallyNotAsText() {
-        Contender nine = Contender.of("a@h", Tiebreak.random(9));
-        Contender ten = Contender.of("b@h", Tiebreak.random(10));
+        Contender nine = Contender.of("a@h", TiebreakValue.random(9));
+        Contender ten = Contender.of("b@h", TiebreakValue.random(10));
         assertEquals(Side.SEND_NG, TieBreak.decide(nine, ten).side());
-        Contender max = Contender.of("a@h", Tiebreak.random(Long.MAX_VALUE));
-        Contender zero = Contender.of("b@h", Tiebreak.random(0));
+        Contender max = Contender.of("a@h", TiebreakValue.random(Long.MAX_VALUE));
+        Contender zero = Contender.of("b@h", TiebreakValue.random(0));
         assertEquals(Side.SEND_OK, TieBreak.decide(max, zero).side());
     }
 
@@ -53,7 +53,7 @@ class TieBreakTest {
         "Bob@h, bob@h, SEND_NG, SECOND_HIGHER_AOR",
     })
     void equalValuesFallBackToAorOrder(String local, String peer, Side side, Comparison why) {
-        TieBreak.Decision d = TieBreak.decide(Contender.of(local, Tiebreak.id(7)), Contender.of(peer, Tiebreak.id(7)));
+        TieBreak.Decision d = TieBreak.decide(Contender.of(local, TiebreakValue.id(7)), Contender.of(peer, TiebreakValue.id(7)));
         assertEquals(side, d.side());
         assertEquals(why, d.comparison());
     }

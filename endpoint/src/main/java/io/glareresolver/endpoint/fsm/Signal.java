@@ -1,6 +1,6 @@
 package io.glareresolver.endpoint.fsm;
 
-import io.glareresolver.protocol.Tiebreak;
+import io.glareresolver.protocol.TiebreakValue;
 import java.util.Objects;
 import java.util.Optional;
 
@@ -16,11 +16,11 @@ public final class Signal {
     private final Event event;
     private final String callId;
     private final String aor;
-    private final Tiebreak tiebreak;
+    private final TiebreakValue tiebreak;
     private final int mediaPort;
     private final String acceptPeerCallId;
 
-    private Signal(Event event, String callId, String aor, Tiebreak tiebreak, int mediaPort, String acceptPeerCallId) {
+    private Signal(Event event, String callId, String aor, TiebreakValue tiebreak, int mediaPort, String acceptPeerCallId) {
         this.event = Objects.requireNonNull(event);
         this.callId = callId;
         this.aor = aor;
@@ -40,7 +40,7 @@ public final class Signal {
     }
 
     /** A peer INVITE (one of the four PEER_INVITE events). */
-    public static Signal peerInvite(Event event, String callId, String peerAor, Tiebreak tiebreak, int mediaPort) {
+    public static Signal peerInvite(Event event, String callId, String peerAor, TiebreakValue tiebreak, int mediaPort) {
         if (!event.isPeerInvite()) {
             throw new IllegalArgumentException(event + " is not a peer INVITE");
         }
@@ -69,7 +69,7 @@ public final class Signal {
         return Optional.ofNullable(aor);
     }
 
-    public Optional<Tiebreak> tiebreak() {
+    public Optional<TiebreakValue> tiebreak() {
         return Optional.ofNullable(tiebreak);
     }
 

@@ -6,7 +6,7 @@ import io.glareresolver.endpoint.Outcome;
 import io.glareresolver.endpoint.P2pSession;
 import io.glareresolver.endpoint.fsm.GlareInviteSession;
 import io.glareresolver.endpoint.fsm.State;
-import io.glareresolver.protocol.Tiebreak;
+import io.glareresolver.protocol.TiebreakValue;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;
@@ -31,7 +31,7 @@ final class SipCall implements CallHandle {
     final GlareInviteSession fsm;
     final String peerAor;
     final String targetUri;
-    final Tiebreak tiebreak;
+    final TiebreakValue tiebreak;
     final String localTag;
     boolean outgoing;
 
@@ -62,7 +62,7 @@ final class SipCall implements CallHandle {
     final CompletableFuture<CallResult> ended = new CompletableFuture<>();
     private final List<String> trace = Collections.synchronizedList(new ArrayList<>());
 
-    SipCall(SipGlareEndpoint endpoint, GlareInviteSession fsm, String peerAor, String targetUri, Tiebreak tiebreak,
+    SipCall(SipGlareEndpoint endpoint, GlareInviteSession fsm, String peerAor, String targetUri, TiebreakValue tiebreak,
             String localTag) {
         this.endpoint = endpoint;
         this.fsm = fsm;

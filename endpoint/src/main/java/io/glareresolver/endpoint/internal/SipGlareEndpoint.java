@@ -16,7 +16,7 @@ import io.glareresolver.protocol.Contender;
 import io.glareresolver.protocol.GlareHeaders;
 import io.glareresolver.protocol.GlareResolution;
 import io.glareresolver.protocol.ParseResult;
-import io.glareresolver.protocol.Tiebreak;
+import io.glareresolver.protocol.TiebreakValue;
 import java.net.DatagramSocket;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -110,7 +110,7 @@ public final class SipGlareEndpoint implements GlareEndpoint, SipListener {
     /** Ports opened by {@link #prepareCall} (S61) and not yet used, per peer AOR. */
     private final Map<String, MediaPort> prepared = new ConcurrentHashMap<>();
     private final AtomicLong cseq = new AtomicLong(1);
-    private volatile Tiebreak registrarTiebreak;
+    private volatile TiebreakValue registrarTiebreak;
     private volatile boolean closed;
     /** RFC 3261 §10.2: "the same Call-ID for all registrations during a single boot cycle". */
     private final String registerCallId;
@@ -319,10 +319,10 @@ public final class SipGlareEndpoint implements GlareEndpoint, SipListener {
             throw new RegistrationException(RegistrationException.Reason.REFUSED, status,
                     "registration of " + aor + " at " + where + " refused: " + status + " " + resp.getReasonPhrase());
         }
-        Tiebreak tb = null;
+        TiebreakValue tb = null;
         Header h = tiebreakHeader(resp);
         if (h != null) {
-            ParseResult<Tiebreak> parsed = Tiebreak.parse(headerValue(h));
+            ParseResult<TiebreakValue> parsed = TiebreakValue.parse(headerValue(h));
             if (parsed.isValid()) {
                 tb = parsed.value();
                 if (config.tiebreakSource() == TiebreakSource.REGISTRAR) {
@@ -474,18 +474,18 @@ public final class SipGlareEndpoint implements GlareEndpoint, SipListener {
         return t.contains("@") ? "sip:" + t : "sip:" + t + "@" + domain;
     }
 
-    private Tiebreak nextTiebreak() {
+    private TiebreakValue nextTiebreak() {
         switch (config.tiebreakSource()) {
             case RANDOM:
-                return Tiebreak.random(RANDOM.nextLong() & Long.MAX_VALUE); // claim 7: a new number per call
+                return TiebreakValue.random(RANDOM.nextLong() & Long.MAX_VALUE); // claim 7: a new number per call
             case REGISTRAR:
-                Tiebreak r = registrarTiebreak;
-                return r != null ? Tiebreak.id(r.value()) : Tiebreak.id(config.id());
+                TiebreakValue r = registrarTiebreak;
+                return r != null ? TiebreakValue.id(r.value()) : TiebreakValue.id(config.id());
             case NONE:
                 return null;
             case ID:
             default:
-                return Tiebreak.id(config.id()); // S62: the own ID
+                return TiebreakValue.id(config.id()); // S62: the own ID
         }
     }
 
@@ -500,7 +500,7 @@ public final class SipGlareEndpoint implements GlareEndpoint, SipListener {
             }
             return existing;
         }
-        Tiebreak tb = nextTiebreak();
+        TiebreakValue tb = nextTiebreak();
         Contender local = tb == null ? Contender.without(aor) : Contender.of(aor, tb);
         SipCall call = new SipCall(this, new GlareInviteSession(local, config.variants()), peer, uri, tb, newTag());
         call.outgoing = true;
@@ -869,13 +869,13 @@ public final class SipGlareEndpoint implements GlareEndpoint, SipListener {
         String peer = Contender.of(from.getAddress().getURI().toString(), 0).aor();
 
         // the additional information (S65/S67): exactly one well-formed Glare-Tiebreak
-        Tiebreak tb = null;
+        TiebreakValue tb = null;
         String malformed = null;
         List<Header> tbs = allHeaders(req, GlareHeaders.TIEBREAK);
         if (tbs.size() > 1) {
             malformed = "duplicate " + GlareHeaders.TIEBREAK;
         } else if (tbs.size() == 1) {
-            ParseResult<Tiebreak> p = Tiebreak.parse(headerValue(tbs.get(0)));
+            ParseResult<TiebreakValue> p = TiebreakValue.parse(headerValue(tbs.get(0)));
             if (p.isValid()) {
                 tb = p.value();
             } else {
@@ -887,12 +887,12 @@ public final class SipGlareEndpoint implements GlareEndpoint, SipListener {
         Event event = Event.ofPeerInvite(tb != null, instruction);
         Signal signal = Signal.peerInvite(event, callId, peer, tb, sdp == null ? Signal.NO_PORT : sdp.port);
         final String malformedReason = malformed;
-        final Tiebreak tiebreak = tb;
+        final TiebreakValue tiebreak = tb;
         post(() -> {
             SipCall call = findCallFor(peer, callId);
             boolean fresh = call == null;
             if (fresh) {
-                Tiebreak own = nextTiebreak();
+                TiebreakValue own = nextTiebreak();
                 call = new SipCall(this, new GlareInviteSession(own == null ? Contender.without(aor) : Contender.of(aor, own),
                         config.variants()), peer, "sip:" + peer, own, newTag());
                 call.media = prepared.remove(peer); // a port opened for our own call to this peer is the one to use

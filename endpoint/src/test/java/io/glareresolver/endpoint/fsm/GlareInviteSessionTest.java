@@ -17,7 +17,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.glareresolver.protocol.Contender;
 import io.glareresolver.protocol.GlareResolution;
-import io.glareresolver.protocol.Tiebreak;
+import io.glareresolver.protocol.TiebreakValue;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Optional;
@@ -34,7 +34,7 @@ class GlareInviteSessionTest {
 
     /** Alice (ID 1001) vs Bob: Bob's value decides who is higher. */
     static GlareInviteSession caller(Variant... variants) {
-        GlareInviteSession s = new GlareInviteSession(Contender.of("alice@h", Tiebreak.id(1001)),
+        GlareInviteSession s = new GlareInviteSession(Contender.of("alice@h", TiebreakValue.id(1001)),
                 variants.length == 0 ? EnumSet.noneOf(Variant.class) : EnumSet.of(variants[0], variants));
         assertKinds(s.handle(Signal.callRequested(OWN)), OPEN_PORT, SEND_INVITE); // S61–S63
         assertEquals(State.AWAITING_ANSWER, s.state());
@@ -42,7 +42,7 @@ class GlareInviteSessionTest {
     }
 
     static Signal peerInvite(long value) {
-        return Signal.peerInvite(Event.PEER_INVITE, PEER, "bob@h", Tiebreak.id(value), PEER_PORT);
+        return Signal.peerInvite(Event.PEER_INVITE, PEER, "bob@h", TiebreakValue.id(value), PEER_PORT);
     }
 
     static Signal peerInvite(Event e) {
@@ -136,7 +136,7 @@ class GlareInviteSessionTest {
             assertKinds(s.handle(Signal.ownResponse(e, OWN, Signal.NO_PORT, PEER)));
             assertEquals(State.AWAITING_PEER_INVITE, s.state());
             // another INVITE than the named one is refused
-            assertKinds(s.handle(Signal.peerInvite(Event.PEER_INVITE, "other", "bob@h", Tiebreak.id(1), 1)), SEND_NG);
+            assertKinds(s.handle(Signal.peerInvite(Event.PEER_INVITE, "other", "bob@h", TiebreakValue.id(1), 1)), SEND_NG);
             // the named one gets 200 OK on the kept port (even though its value is lower)
             assertKinds(s.handle(peerInvite(5)), SEND_OK);
             assertEquals(State.AWAITING_ACK, s.state());
@@ -151,7 +151,7 @@ class GlareInviteSessionTest {
             GlareInviteSession s = caller();
             Event e = Event.ofPeerInvite(true, Optional.of(GlareResolution.accept()));
             assertEquals(Event.PEER_INVITE_ACCEPT, e);
-            assertKinds(s.handle(Signal.peerInvite(e, PEER, "bob@h", Tiebreak.id(9999), PEER_PORT)), SEND_OK);
+            assertKinds(s.handle(Signal.peerInvite(e, PEER, "bob@h", TiebreakValue.id(9999), PEER_PORT)), SEND_OK);
             assertEquals(State.AWAITING_NG_AFTER_OK, s.state());
             assertTrue(s.decision().isEmpty(), "no comparison under an instruction");
         }
@@ -161,7 +161,7 @@ class GlareInviteSessionTest {
             GlareInviteSession s = caller();
             Event e = Event.ofPeerInvite(true, Optional.of(GlareResolution.reject()));
             assertEquals(Event.PEER_INVITE_REJECT, e);
-            List<Action> a = s.handle(Signal.peerInvite(e, PEER, "bob@h", Tiebreak.id(1), PEER_PORT));
+            List<Action> a = s.handle(Signal.peerInvite(e, PEER, "bob@h", TiebreakValue.id(1), PEER_PORT));
             assertKinds(a, SEND_NG);
             assertEquals(491, a.get(0).status());
             assertEquals(State.AWAITING_OK_AFTER_NG, s.state());
@@ -323,7 +323,7 @@ class GlareInviteSessionTest {
         @Test
         void secondPeerInviteIsRefused() {
             GlareInviteSession s = lower();
-            assertKinds(s.handle(Signal.peerInvite(Event.PEER_INVITE, "third", "bob@h", Tiebreak.id(1), 1)), SEND_NG);
+            assertKinds(s.handle(Signal.peerInvite(Event.PEER_INVITE, "third", "bob@h", TiebreakValue.id(1), 1)), SEND_NG);
             assertEquals(State.AWAITING_OK_AFTER_NG, s.state());
         }
     }
@@ -333,7 +333,7 @@ class GlareInviteSessionTest {
 
         @Test
         void incomingInviteOpensPortAnswersOkAndWaitsForAck() { // S111–S119
-            GlareInviteSession s = new GlareInviteSession(Contender.of("bob@h", Tiebreak.id(1)));
+            GlareInviteSession s = new GlareInviteSession(Contender.of("bob@h", TiebreakValue.id(1)));
             assertKinds(s.handle(peerInvite(Event.PEER_INVITE_WITHOUT_TIEBREAK)), OPEN_PORT, SEND_OK);
             assertEquals(State.AWAITING_ACK, s.state());
             List<Action> a = s.handle(Signal.message(Event.ACK, PEER));
@@ -345,14 +345,14 @@ class GlareInviteSessionTest {
 
         @Test
         void noAckClosesThePortS121() {
-            GlareInviteSession s = new GlareInviteSession(Contender.of("bob@h", Tiebreak.id(1)));
+            GlareInviteSession s = new GlareInviteSession(Contender.of("bob@h", TiebreakValue.id(1)));
             s.handle(peerInvite(3));
             assertKinds(s.handle(Signal.of(Event.TIMEOUT)), SEND_BYE, CLOSE_PORT);
         }
 
         @Test
         void rejectWhileIdleRefusesWithoutOpeningAPort() {
-            GlareInviteSession s = new GlareInviteSession(Contender.of("bob@h", Tiebreak.id(1)));
+            GlareInviteSession s = new GlareInviteSession(Contender.of("bob@h", TiebreakValue.id(1)));
             assertKinds(s.handle(peerInvite(Event.PEER_INVITE_REJECT)), SEND_NG);
             assertEquals(State.CLOSED, s.state());
         }
@@ -361,7 +361,7 @@ class GlareInviteSessionTest {
         void busyInSession() {
             GlareInviteSession s = caller();
             s.handle(ownOk());
-            List<Action> a = s.handle(Signal.peerInvite(Event.PEER_INVITE, "new", "carol@h", Tiebreak.id(1), 1));
+            List<Action> a = s.handle(Signal.peerInvite(Event.PEER_INVITE, "new", "carol@h", TiebreakValue.id(1), 1));
             assertKinds(a, SEND_NG);
             assertEquals(486, a.get(0).status());
             assertKinds(s.handle(Signal.of(Event.HANG_UP)), SEND_BYE, CLOSE_PORT);
@@ -421,7 +421,7 @@ class GlareInviteSessionTest {
             assertKinds(l.handle(ownNg()));                              // higher refused ours: keep port
             assertKinds(l.handle(Signal.message(Event.CANCEL, PEER)));   // higher withdrew its first
             assertEquals(State.AWAITING_RESENT_INVITE, l.state());
-            List<Action> a = l.handle(Signal.peerInvite(Event.PEER_INVITE, "peer-2", "bob@h", Tiebreak.id(5000), 7));
+            List<Action> a = l.handle(Signal.peerInvite(Event.PEER_INVITE, "peer-2", "bob@h", TiebreakValue.id(5000), 7));
             assertKinds(a, SEND_NG, SEND_OK);
             assertEquals("peer-2", a.get(1).callId());
             assertKinds(l.handle(Signal.message(Event.ACK, "peer-2")), START_P2P);

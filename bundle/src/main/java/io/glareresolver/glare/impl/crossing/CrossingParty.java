@@ -1,6 +1,6 @@
 package io.glareresolver.glare.impl.crossing;
 
-import io.glareresolver.protocol.Tiebreak;
+import io.glareresolver.protocol.TiebreakValue;
 import io.glareresolver.protocol.TiebreakKind;
 
 import java.util.Objects;
@@ -14,7 +14,7 @@ import java.util.OptionalLong;
  * registrar ID (if any), whether the caller is glare-aware ({@code Supported: glare} when it
  * registered), and the media port of its SDP offer. Immutable.
  */
-public record CrossingParty(CallLeg leg, String callId, Optional<Tiebreak> offered, OptionalLong registrarId,
+public record CrossingParty(CallLeg leg, String callId, Optional<TiebreakValue> offered, OptionalLong registrarId,
                             boolean glareAware, OptionalInt mediaPort) {
 
     public CrossingParty {
@@ -35,9 +35,9 @@ public record CrossingParty(CallLeg leg, String callId, Optional<Tiebreak> offer
      * always the registrar's ID; under {@code endpoint} the INVITE's own value, else the
      * registrar's. Empty when neither is known (seed claim 8 then refuses this INVITE).
      */
-    public Optional<Tiebreak> effectiveTiebreak(TiebreakSource source) {
-        Optional<Tiebreak> registrar = registrarId.isPresent()
-                ? Optional.of(Tiebreak.of(registrarId.getAsLong(), TiebreakKind.ID))
+    public Optional<TiebreakValue> effectiveTiebreak(TiebreakSource source) {
+        Optional<TiebreakValue> registrar = registrarId.isPresent()
+                ? Optional.of(TiebreakValue.of(registrarId.getAsLong(), TiebreakKind.ID))
                 : Optional.empty();
         if (source.overwritesEndpointValue()) {
             return registrar;
@@ -50,8 +50,8 @@ public record CrossingParty(CallLeg leg, String callId, Optional<Tiebreak> offer
      * the registrar's ID under {@code registrar} (an endpoint cannot choose its side), or the
      * registrar's ID where the endpoint sent none under {@code endpoint}.
      */
-    public Optional<Tiebreak> stamp(TiebreakSource source) {
-        Optional<Tiebreak> effective = effectiveTiebreak(source);
+    public Optional<TiebreakValue> stamp(TiebreakSource source) {
+        Optional<TiebreakValue> effective = effectiveTiebreak(source);
         return effective.equals(offered) ? Optional.empty() : effective;
     }
 }

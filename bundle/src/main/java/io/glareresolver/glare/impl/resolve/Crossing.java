@@ -4,7 +4,7 @@ import io.glareresolver.glare.api.CrossingOutcome;
 import io.glareresolver.glare.api.CrossingRecord;
 import io.glareresolver.glare.impl.crossing.CrossingPlan;
 import io.glareresolver.glare.impl.crossing.TiebreakSource;
-import io.glareresolver.protocol.Tiebreak;
+import io.glareresolver.protocol.TiebreakValue;
 
 import java.time.Instant;
 
@@ -109,6 +109,6 @@ final class Crossing {
     }
 
     private long value(TrackedInvite t) {
-        return t.party.effectiveTiebreak(source).map(Tiebreak::value).orElse(-1L);
+        return t.party.effectiveTiebreak(source).map(TiebreakValue::value).orElse(-1L);
     }
 }

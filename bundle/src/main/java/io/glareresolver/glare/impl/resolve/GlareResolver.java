@@ -16,7 +16,7 @@ import io.glareresolver.glare.impl.stats.CrossingStatistics;
 import io.glareresolver.protocol.GlareHeaders;
 import io.glareresolver.protocol.GlareResolution;
 import io.glareresolver.protocol.ParseResult;
-import io.glareresolver.protocol.Tiebreak;
+import io.glareresolver.protocol.TiebreakValue;
 import io.glareresolver.sip.api.BranchResponse;
 import io.glareresolver.sip.api.HeaderEdits;
 import io.glareresolver.sip.api.InitialInvite;
@@ -128,10 +128,10 @@ public final class GlareResolver implements InviteInterceptor, GlareStatus {
             return InviteAction.forward();
         }
         List<String> values = invite.headers(GlareHeaders.TIEBREAK);
-        Optional<Tiebreak> offered = Optional.empty();
+        Optional<TiebreakValue> offered = Optional.empty();
         if (!values.isEmpty()) {
-            ParseResult<Tiebreak> parsed = values.size() == 1
-                    ? Tiebreak.parse(values.get(0))
+            ParseResult<TiebreakValue> parsed = values.size() == 1
+                    ? TiebreakValue.parse(values.get(0))
                     : null;
             if (parsed == null || !parsed.isValid()) {
                 String reason = parsed == null ? "more than one value" : parsed.reason().orElse("malformed");

@@ -1,7 +1,7 @@
 package io.glareresolver.glare.impl.crossing;
 
 import io.glareresolver.protocol.Comparison;
-import io.glareresolver.protocol.Tiebreak;
+import io.glareresolver.protocol.TiebreakValue;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -24,7 +24,7 @@ class CrossingResolverTest {
 
     private static CrossingParty invite(String from, String to, Long offered, Long registrar, boolean aware) {
         return new CrossingParty(new CallLeg(from, to), from + "-call",
-                Optional.ofNullable(offered).map(Tiebreak::id),
+                Optional.ofNullable(offered).map(TiebreakValue::id),
                 registrar == null ? OptionalLong.empty() : OptionalLong.of(registrar),
                 aware, OptionalInt.of(40000));
     }
@@ -75,7 +75,7 @@ class CrossingResolverTest {
         CrossingPlan registrar = CrossingResolver.plan(alice, bob, TiebreakSource.REGISTRAR);
         assertSame(bob, registrar.higher());
         assertEquals(SecondInviteAction.FORWARD_WITH_REJECT, registrar.secondAction());
-        assertEquals(Optional.of(Tiebreak.id(1001)), alice.stamp(TiebreakSource.REGISTRAR));
+        assertEquals(Optional.of(TiebreakValue.id(1001)), alice.stamp(TiebreakSource.REGISTRAR));
     }
 
     @Test
@@ -83,7 +83,7 @@ class CrossingResolverTest {
         CrossingParty alice = invite(ALICE, BOB, null, 7L, false);
         CrossingParty bob = invite(BOB, ALICE, 3L, 1002L, true);
 
-        assertEquals(Optional.of(Tiebreak.id(7)), alice.stamp(TiebreakSource.ENDPOINT));
+        assertEquals(Optional.of(TiebreakValue.id(7)), alice.stamp(TiebreakSource.ENDPOINT));
         assertEquals(Optional.empty(), bob.stamp(TiebreakSource.ENDPOINT), "bob's own value is kept");
         CrossingPlan plan = CrossingResolver.plan(alice, bob, TiebreakSource.ENDPOINT);
         assertSame(alice, plan.higher(), "7 > 3");

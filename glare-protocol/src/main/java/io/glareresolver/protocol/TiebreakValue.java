@@ -16,12 +16,12 @@ import java.util.Optional;
  * Immutable. Unknown parameters are tolerated (RFC 3261 extensibility) but not kept; a repeated
  * parameter, a missing or out-of-range value, a sign, or an unknown {@code kind} is malformed.
  */
-public final class Tiebreak {
+public final class TiebreakValue {
 
     private final long value;
     private final TiebreakKind kind;
 
-    private Tiebreak(long value, TiebreakKind kind) {
+    private TiebreakValue(long value, TiebreakKind kind) {
         if (value < 0) {
             throw new IllegalArgumentException("tie-break value must be 0..2^63-1, was " + value);
         }
@@ -30,23 +30,23 @@ public final class Tiebreak {
     }
 
     /** A device ID (seed S62) or a registrar-assigned value. */
-    public static Tiebreak id(long value) {
-        return new Tiebreak(value, TiebreakKind.ID);
+    public static TiebreakValue id(long value) {
+        return new TiebreakValue(value, TiebreakKind.ID);
     }
 
     /** A per-call random number (seed claim 7). */
-    public static Tiebreak random(long value) {
-        return new Tiebreak(value, TiebreakKind.RANDOM);
+    public static TiebreakValue random(long value) {
+        return new TiebreakValue(value, TiebreakKind.RANDOM);
     }
 
     /** A value with no {@code kind} parameter. */
-    public static Tiebreak of(long value) {
-        return new Tiebreak(value, null);
+    public static TiebreakValue of(long value) {
+        return new TiebreakValue(value, null);
     }
 
     /** @param kind may be null (no {@code kind} parameter) */
-    public static Tiebreak of(long value, TiebreakKind kind) {
-        return new Tiebreak(value, kind);
+    public static TiebreakValue of(long value, TiebreakKind kind) {
+        return new TiebreakValue(value, kind);
     }
 
     /** @return the value, 0 .. 2^63-1 */
@@ -65,7 +65,7 @@ public final class Tiebreak {
      * @param headerValue the raw value; null or blank is malformed ("empty value")
      * @return the value, or the reason it is malformed; never a silent 0
      */
-    public static ParseResult<Tiebreak> parse(String headerValue) {
+    public static ParseResult<TiebreakValue> parse(String headerValue) {
         if (headerValue == null) {
             return ParseResult.malformed("empty value");
         }
@@ -86,7 +86,7 @@ public final class Tiebreak {
                 kind = TiebreakKind.fromToken(k)
                         .orElseThrow(() -> new MalformedHeaderException("unknown kind"));
             }
-            return ParseResult.valid(new Tiebreak(value, kind));
+            return ParseResult.valid(new TiebreakValue(value, kind));
         } catch (MalformedHeaderException e) {
             return ParseResult.malformed(e.getMessage());
         }
@@ -135,7 +135,7 @@ public final class Tiebreak {
 
     @Override
     public boolean equals(Object o) {
-        return o instanceof Tiebreak t && t.value == value && t.kind == kind;
+        return o instanceof TiebreakValue t && t.value == value && t.kind == kind;
     }
 
     @Override
