@@ -402,7 +402,7 @@ public final class InviteProxy {
             if (invite.branch == ct) {
                 invite.branch = null;
             }
-            Response out = stripVia(resp);
+            Response out = forCaller(invite, resp);
             if (invite.phase == ProxiedInvite.Phase.FINAL_SENT || invite.phase == ProxiedInvite.Phase.DONE) {
                 // a 2xx after another final response: still forwarded (statelessly) so the dialog can be ended
                 sendStateless(out, invite.callId);
@@ -414,7 +414,7 @@ public final class InviteProxy {
 
     /** Runs the final-response interceptors and relays, rewrites or holds a non-2xx. */
     private void decideFinal(ProxiedInvite invite, Response resp) {
-        Response out = stripVia(resp);
+        Response out = forCaller(invite, resp);
         BranchResponse view = new ResponseSnapshot(out);
         for (InterceptorChain.Entry e : invite.participants) {
             ResponseAction a;
@@ -482,15 +482,14 @@ public final class InviteProxy {
         }
     }
 
-    private Response stripVia(Response resp) {
-        Response out = (Response) resp.clone();
-        out.removeFirst(ViaHeader.NAME);
-        return out;
+    /** The branch's response as the caller gets it: see {@link RequestRelay#towardsCaller}. */
+    private Response forCaller(ProxiedInvite invite, Response resp) {
+        return RequestRelay.towardsCaller(resp, invite.received, invite.callId);
     }
 
     private void relay(ProxiedInvite invite, Response resp) {
         try {
-            invite.serverTransaction.sendResponse(stripVia(resp));
+            invite.serverTransaction.sendResponse(forCaller(invite, resp));
         } catch (Exception e) {
             LOG.warn("[{}] cannot relay {}: {}", invite.callId, resp.getStatusCode(), e.toString());
         }

@@ -107,9 +107,37 @@ public final class RequestRelay {
         if (resp.getStatusCode() == Response.TRYING) {
             return;
         }
+        Response out = relay.serverTransaction() == null ? stripTopVia(resp)
+                : towardsCaller(resp, relay.serverTransaction().getRequest(), relay.callId());
+        sip.send(relay.serverTransaction(), out, relay.callId());
+    }
+
+    private static Response stripTopVia(Response resp) {
         Response out = (Response) resp.clone();
         out.removeFirst(ViaHeader.NAME);
-        sip.send(relay.serverTransaction(), out, relay.callId());
+        return out;
+    }
+
+    /**
+     * A branch response made fit for the caller. §16.7 step 3: "The proxy removes the topmost Via
+     * header field value from the response"; what remains must be the Vias of the request the
+     * caller sent. Some UAs build a response from the wrong request (Net::SIP answers the INVITE
+     * with a 487 built from the CANCEL, which carries only our Via), so the Vias are taken from
+     * the caller's request itself rather than trusted from the response.
+     */
+    static Response towardsCaller(Response resp, Request callerRequest, String callId) {
+        Response out = (Response) resp.clone();
+        out.removeHeader(ViaHeader.NAME);
+        java.util.ListIterator<?> vias = callerRequest.getHeaders(ViaHeader.NAME);
+        try {
+            while (vias.hasNext()) {
+                out.addLast((ViaHeader) ((ViaHeader) vias.next()).clone());
+            }
+        } catch (javax.sip.SipException e) {
+            LOG.warn("[{}] cannot copy the caller's Via into the response: {}", callId, e.toString());
+            return stripTopVia(resp);
+        }
+        return out;
     }
 
     void onTimeout(Relay relay) {

@@ -257,6 +257,26 @@ class SipServerFunctionalTest {
         assertEquals(487, alice.expectResponse(r -> r.getStatusCode() >= 300).getStatusCode());
     }
 
+    /** Net::SIP's callee answers the INVITE with a 487 built from the CANCEL: only the proxy's Via in it. */
+    @Test
+    void cancelEndsWith487WhenTheCalleeBuildsItFromTheCancel() throws Exception {
+        TestPhone alice = registered("alice", "udp");
+        TestPhone bob = registered("bob", "udp");
+        TestPhone.Call call = alice.invite("bob", SDP_A, true);
+        RequestEvent inv = bob.expectRequest(Request.INVITE);
+        ServerTransaction st = bob.serverTransaction(inv);
+        bob.respond(st, 180, null);
+        alice.expectStatus(180);
+        call.cancel();
+        RequestEvent cancel = bob.expectRequest(Request.CANCEL);
+        bob.respond(bob.serverTransaction(cancel), 200, null);
+        Response fromCancel = bob.mf.createResponse(487, cancel.getRequest());
+        ((javax.sip.header.CSeqHeader) fromCancel.getHeader("CSeq")).setMethod(Request.INVITE);
+        ((javax.sip.header.ToHeader) fromCancel.getHeader("To")).setTag(bob.localTag);
+        bob.provider.sendResponse(fromCancel);
+        assertEquals(487, alice.expectResponse(r -> r.getStatusCode() >= 300).getStatusCode());
+    }
+
     @Test
     void unauthenticatedInviteIsChallenged() throws Exception {
         TestPhone alice = registered("alice", "udp");
