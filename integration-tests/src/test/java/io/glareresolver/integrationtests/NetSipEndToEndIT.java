@@ -54,31 +54,29 @@ class NetSipEndToEndIT {
         TestUsers.install(runtime, locations);
     }
 
-    @Test
-    void usersRegisterWithMd5AndSha256DigestAndAppearInTheLocationService() {
-        for (String[] userAndAlgorithm : new String[][] {{"ivan", "MD5"}, {"judy", "SHA-256"}}) {
-            SipUser user = userAndAlgorithm[0].equals("ivan") ? TestUsers.IVAN : TestUsers.JUDY;
-            String algorithm = userAndAlgorithm[1];
-            Run run = register(user, user.password(), algorithm, 600);
-            Event auth = run.expect(user.name(), "AUTH", e -> "REGISTER".equals(e.get("method")), "for REGISTER");
-            assertEquals(algorithm, auth.get("algorithm"), "digest algorithm used\n" + run.transcript());
-            assertTrue(auth.get("offered").contains(algorithm), "the server offered " + auth.get("offered") + "\n" + run.transcript());
-            run.expect(user.name(), "REGISTERED");
-            int contactPort = Integer.parseInt(run.expect(user.name(), "AGENT").get("port"));
+    @ParameterizedTest
+    @ValueSource(strings = {"MD5", "SHA-256"})
+    void userRegistersWithDigestAndAppearsInTheLocationService(String algorithm) {
+        SipUser user = algorithm.equals("MD5") ? TestUsers.IVAN : TestUsers.JUDY;
+        Run run = register(user, user.password(), algorithm, 600);
+        Event auth = run.expect(user.name(), "AUTH", e -> "REGISTER".equals(e.get("method")), "for REGISTER");
+        assertEquals(algorithm, auth.get("algorithm"), "digest algorithm used\n" + run.transcript());
+        assertTrue(auth.get("offered").contains(algorithm), "the server offered " + auth.get("offered") + "\n" + run.transcript());
+        run.expect(user.name(), "REGISTERED");
+        int contactPort = Integer.parseInt(run.expect(user.name(), "AGENT").get("port"));
 
-            Registration registration = locations.lookup(TestUsers.aor(runtime, user))
-                    .orElseThrow(() -> new AssertionError(user.name() + " not in the LocationService after 200 OK\n" + run.transcript()));
-            assertEquals(user.endpointId(), registration.endpointId(), "endpoint id from the users file");
-            assertTrue(registration.bindings().stream().anyMatch(b -> b.contact().contains("127.0.0.1:" + contactPort)),
-                    "binding to the agent's contact port " + contactPort + ": " + registration);
+        Registration registration = locations.lookup(TestUsers.aor(runtime, user))
+                .orElseThrow(() -> new AssertionError(user.name() + " not in the LocationService after 200 OK\n" + run.transcript()));
+        assertEquals(user.endpointId(), registration.endpointId(), "endpoint id from the users file");
+        assertTrue(registration.bindings().stream().anyMatch(b -> b.contact().contains("127.0.0.1:" + contactPort)),
+                "binding to the agent's contact port " + contactPort + ": " + registration);
 
-            // another process: remove every binding of the user (Contact: *, Expires: 0)
-            Run unregister = NetSipScript.run("register.pl", SCRIPT_TIMEOUT, "--proxy", runtime.sipAddress(),
-                    "--domain", runtime.domain(), "--user", user.name(), "--password", user.password(),
-                    "--algorithm", algorithm, "--expires", "0", "--all");
-            assertTrue(unregister.responseCodes(user.name(), "REGISTER").contains(200), unregister.transcript());
-            assertTrue(locations.lookup(TestUsers.aor(runtime, user)).isEmpty(), user.name() + " still registered after Expires: 0");
-        }
+        // another process: remove every binding of the user (Contact: *, Expires: 0)
+        Run unregister = NetSipScript.run("register.pl", SCRIPT_TIMEOUT, "--proxy", runtime.sipAddress(),
+                "--domain", runtime.domain(), "--user", user.name(), "--password", user.password(),
+                "--algorithm", algorithm, "--expires", "0", "--all");
+        assertTrue(unregister.responseCodes(user.name(), "REGISTER").contains(200), unregister.transcript());
+        assertTrue(locations.lookup(TestUsers.aor(runtime, user)).isEmpty(), user.name() + " still registered after Expires: 0");
     }
 
     @Test
