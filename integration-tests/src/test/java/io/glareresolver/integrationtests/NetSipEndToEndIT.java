@@ -11,7 +11,6 @@ import org.jboss.arquillian.junit5.ArquillianExtension;
 import org.jboss.arquillian.test.api.ArquillianResource;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -100,8 +99,6 @@ class NetSipEndToEndIT {
      * transaction knows the caller) instead of leaving it to time out.
      */
     @Test
-    @Disabled("sip-server bug, reported to the lead: relaying the branch's 487 fails with 'cannot send 487 Request canceled:"
-            + " IllegalTransactionStateException: Via Is missing' and the caller never gets a final response")
     void cancelBeforeAnswerEndsWith487EvenWhenTheCalleesAnswerLacksTheCallersVia() {
         Run run = call(TestUsers.ALICE, "MD5", TestUsers.BOB, "SHA-256", true, false);
         assertCancelled(run);
