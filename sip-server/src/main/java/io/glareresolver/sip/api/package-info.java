@@ -4,7 +4,9 @@
  * <p>A plugin registers an {@link io.glareresolver.sip.api.InviteInterceptor} as an OSGi
  * service (whiteboard). The proxy calls every bound interceptor, in descending
  * {@code service.ranking} order, for each initial INVITE between registered users, for the final
- * responses of those INVITEs, for CANCELs and for the end of the caller's transaction.
+ * responses of those INVITEs, for CANCELs and for the end of the caller's transaction. A
+ * {@link io.glareresolver.sip.api.RegistrationInterceptor} (whiteboard, since 1.1.0) adds headers to
+ * the registrar's 200 OK to an accepted REGISTER.
  * Interceptors bind and unbind at run time; the SIP stack is never restarted for them, and with
  * none bound the proxy is plain RFC 3261.
  *
@@ -12,5 +14,5 @@
  * immutable actions, so its decision logic is plain Java.
  */
 @org.osgi.annotation.bundle.Export
-@org.osgi.annotation.versioning.Version("1.0.0")
+@org.osgi.annotation.versioning.Version("1.1.0")
 package io.glareresolver.sip.api;

@@ -16,6 +16,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import io.glareresolver.sip.api.InviteInterceptor;
+import io.glareresolver.sip.api.RegistrationInterceptor;
 import io.glareresolver.sip.impl.config.ServerConfig;
 import io.glareresolver.sip.impl.config.ServerSettings;
 import io.glareresolver.sip.impl.config.SettingsReader;
@@ -93,6 +94,17 @@ public final class SipServerComponent {
     void bindInterceptor(InviteInterceptor interceptor, Map<String, Object> props) {
         interceptors.add(interceptor, ranking(props), serviceId(props));
         LOG.info("interceptor bound: {} (ranking {})", interceptor.getClass().getName(), ranking(props));
+    }
+
+    @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC)
+    void bindRegistrationInterceptor(RegistrationInterceptor interceptor, Map<String, Object> props) {
+        interceptors.addRegistrationInterceptor(interceptor, ranking(props), serviceId(props));
+        LOG.info("registration interceptor bound: {} (ranking {})", interceptor.getClass().getName(), ranking(props));
+    }
+
+    void unbindRegistrationInterceptor(RegistrationInterceptor interceptor, Map<String, Object> props) {
+        interceptors.removeRegistrationInterceptor(interceptor);
+        LOG.info("registration interceptor unbound: {}", interceptor.getClass().getName());
     }
 
     void updatedInterceptor(InviteInterceptor interceptor, Map<String, Object> props) {

@@ -7,10 +7,12 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Consumer;
 
 import io.glareresolver.sip.api.InviteInterceptor;
+import io.glareresolver.sip.api.RegistrationInterceptor;
 
 /**
  * The bound interceptors, in OSGi service order: descending {@code service.ranking}, then
  * ascending {@code service.id}. Binding and unbinding only swap the list: the stack never restarts.
+ * Also holds the bound {@link RegistrationInterceptor}s (same order), which the registrar asks.
  */
 public final class InterceptorChain {
 
@@ -94,6 +96,38 @@ public final class InterceptorChain {
         }
         next.sort(ORDER);
         entries = List.copyOf(next);
+    }
+
+    private record RegistrationEntry(RegistrationInterceptor interceptor, int ranking, long order) {
+    }
+
+    private static final Comparator<RegistrationEntry> REGISTRATION_ORDER =
+            Comparator.comparingInt((RegistrationEntry e) -> -e.ranking).thenComparingLong(e -> e.order);
+
+    private volatile List<RegistrationEntry> registrationEntries = List.of();
+
+    /** Binds a registration interceptor; {@code order} is the tie-break among equal rankings (the OSGi service.id). */
+    public synchronized void addRegistrationInterceptor(RegistrationInterceptor interceptor, int ranking, long order) {
+        List<RegistrationEntry> next = new ArrayList<>(registrationEntries);
+        next.add(new RegistrationEntry(interceptor, ranking, order));
+        next.sort(REGISTRATION_ORDER);
+        registrationEntries = List.copyOf(next);
+    }
+
+    /** Binds a registration interceptor, ordered by binding (plain Java use). */
+    public synchronized void addRegistrationInterceptor(RegistrationInterceptor interceptor, int ranking) {
+        addRegistrationInterceptor(interceptor, ranking, Long.MAX_VALUE / 2 + (sequence++));
+    }
+
+    public synchronized void removeRegistrationInterceptor(RegistrationInterceptor interceptor) {
+        List<RegistrationEntry> next = new ArrayList<>(registrationEntries);
+        next.removeIf(e -> e.interceptor == interceptor);
+        registrationEntries = List.copyOf(next);
+    }
+
+    /** @return the bound registration interceptors, in order */
+    public List<RegistrationInterceptor> registrationInterceptors() {
+        return registrationEntries.stream().map(RegistrationEntry::interceptor).toList();
     }
 
     public List<Entry> entries() {

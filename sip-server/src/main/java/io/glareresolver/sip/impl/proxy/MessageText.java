@@ -17,7 +17,7 @@ import javax.sip.message.Message;
 import io.glareresolver.sip.api.HeaderEdits;
 
 /** Reads headers of a SIP message as text for plugins, and applies {@link HeaderEdits}. */
-final class MessageText {
+public final class MessageText {
 
     /** RFC 3261 §7.3.3 compact forms (and RFC 3265/3515/3841 ones). */
     private static final Map<String, String> COMPACT = Map.ofEntries(
@@ -106,7 +106,7 @@ final class MessageText {
      * Applies edits in order. Headers the proxy relies on cannot be edited by plugins: a refused
      * edit throws {@link IllegalArgumentException} naming it.
      */
-    static void apply(Message m, HeaderEdits edits, HeaderFactory factory) throws java.text.ParseException {
+    public static void apply(Message m, HeaderEdits edits, HeaderFactory factory) throws java.text.ParseException {
         for (HeaderEdits.Edit e : edits.edits()) {
             String name = fullName(e.name());
             if (PROTECTED.contains(name.toLowerCase(Locale.ROOT))) {

@@ -26,7 +26,10 @@ import javax.sip.message.Response;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import io.glareresolver.sip.api.HeaderEdits;
+import io.glareresolver.sip.api.Registration;
 import io.glareresolver.sip.api.Registration.Binding;
+import io.glareresolver.sip.api.RegistrationInterceptor;
 import io.glareresolver.sip.impl.auth.AuthOutcome;
 import io.glareresolver.sip.impl.auth.DigestChallenges;
 import io.glareresolver.sip.impl.auth.DigestCredentials;
@@ -35,6 +38,8 @@ import io.glareresolver.sip.impl.auth.NonceService;
 import io.glareresolver.sip.impl.config.ServerSettings;
 import io.glareresolver.sip.impl.location.ExpiryRule;
 import io.glareresolver.sip.impl.location.LocationTable;
+import io.glareresolver.sip.impl.proxy.InterceptorChain;
+import io.glareresolver.sip.impl.proxy.MessageText;
 import io.glareresolver.sip.impl.stack.SipContext;
 import io.glareresolver.sip.impl.users.SipUser;
 import io.glareresolver.sip.impl.users.UserDirectory;
@@ -51,8 +56,15 @@ public final class Registrar {
     private final DigestVerifier verifier;
     private final DigestChallenges challenges;
     private final Clock clock;
+    private final InterceptorChain interceptors;
 
     public Registrar(SipContext sip, UserDirectory users, LocationTable locations, NonceService nonces, Clock clock) {
+        this(sip, users, locations, nonces, clock, new InterceptorChain());
+    }
+
+    public Registrar(SipContext sip, UserDirectory users, LocationTable locations, NonceService nonces, Clock clock,
+                     InterceptorChain interceptors) {
+        this.interceptors = interceptors;
         this.sip = sip;
         this.users = users;
         this.locations = locations;
@@ -145,10 +157,42 @@ public final class Registrar {
             ok.addHeader(c);
         }
         ok.addHeader(sip.headers().createDateHeader(java.util.Calendar.getInstance(java.util.TimeZone.getTimeZone("GMT"))));
+        if (!update.bindings().isEmpty()) {
+            askInterceptors(ok, new Registration(aor, user.id(), update.bindings()), supported, callId);
+        }
         sip.send(st, ok, callId);
         LOG.info("[{}] REGISTER {} (id {}) ok: {} binding(s){}", callId, aor, user.id(), update.bindings().size(),
                 supported.isEmpty() ? "" : ", supported " + supported);
     }
+
+    /**
+     * Lets the bound {@link RegistrationInterceptor}s add headers to the 200 OK. A failing
+     * interceptor is logged and skipped: the registration stands and the 200 OK goes out.
+     */
+    private void askInterceptors(Response ok, Registration registration, Set<String> supported, String callId) {
+        for (RegistrationInterceptor i : interceptors.registrationInterceptors()) {
+            try {
+                HeaderEdits edits = i.onRegistered(registration, Set.copyOf(supported));
+                if (edits == null || edits.isEmpty()) {
+                    continue;
+                }
+                for (HeaderEdits.Edit e : edits.edits()) {
+                    if (REGISTRAR_MANAGED.contains(e.name().toLowerCase(Locale.ROOT))) {
+                        throw new IllegalArgumentException("header " + e.name() + " is managed by the registrar");
+                    }
+                }
+                Response trial = (Response) ok.clone();
+                MessageText.apply(trial, edits, sip.headers());
+                MessageText.apply(ok, edits, sip.headers());
+            } catch (Exception | LinkageError e) {
+                LOG.warn("[{}] registration interceptor {} failed for {}, skipped: {}", callId, i.getClass().getName(),
+                        registration.aor(), e.toString());
+            }
+        }
+    }
+
+    /** Headers of the REGISTER 200 OK that only the registrar writes (RFC 3261 §10.3 step 8). */
+    private static final Set<String> REGISTRAR_MANAGED = Set.of("contact", "m", "date", "expires", "min-expires");
 
     private void refuse(Request req, ServerTransaction st, AuthOutcome outcome, DigestCredentials creds, String callId)
             throws Exception {

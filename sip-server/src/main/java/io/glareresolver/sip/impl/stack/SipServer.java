@@ -145,7 +145,7 @@ public final class SipServer implements SipListener {
                 }
                 sip.provider(provider);
                 NonceService nonces = new NonceService(s.nonceLifetime(), clock);
-                registrar = new Registrar(sip, store.users(), store.locations(), nonces, clock);
+                registrar = new Registrar(sip, store.users(), store.locations(), nonces, clock, interceptors);
                 invites = new InviteProxy(sip, store.users(), store.locations(), nonces, registrar.verifier(),
                         interceptors, timers, timerCMillis);
                 relay = new RequestRelay(sip);

@@ -127,6 +127,41 @@ class SipServerFunctionalTest {
     }
 
     @Test
+    void registrationInterceptorAddsHeadersToThe200Ok() throws Exception {
+        List<String> seen = new CopyOnWriteArrayList<>();
+        chain.addRegistrationInterceptor((reg, supported) -> {
+            seen.add(reg.aor() + " " + reg.endpointId() + " " + new java.util.TreeSet<>(supported));
+            return supported.contains("glare")
+                    ? HeaderEdits.builder().set("Glare-Tiebreak", reg.endpointId() + ";kind=id").build()
+                    : HeaderEdits.none();
+        }, 0);
+        // a failing interceptor, and one that tries to write a header the registrar manages: both skipped
+        chain.addRegistrationInterceptor((reg, supported) -> {
+            throw new IllegalStateException("broken plugin");
+        }, -1);
+        chain.addRegistrationInterceptor((reg, supported) -> HeaderEdits.builder().set("Contact", "<sip:evil@10.0.0.1>").build(), -2);
+
+        TestPhone alice = phone("alice", "alice-pw", "udp");
+        Response aware = alice.register(600, DigestAlgorithm.MD5, "alice-pw", "glare", "100rel");
+        assertEquals(200, aware.getStatusCode());
+        assertEquals("1;kind=id", TestPhone.header(aware, "Glare-Tiebreak"));
+        assertEquals(alice.contact(), ((ContactHeader) aware.getHeader(ContactHeader.NAME)).getAddress().getURI().toString());
+
+        TestPhone bob = phone("bob", "bob-pw", "udp");
+        Response plain = bob.register(600, DigestAlgorithm.MD5, "bob-pw");
+        assertEquals(200, plain.getStatusCode());
+        assertNull(TestPhone.header(plain, "Glare-Tiebreak"));
+        assertEquals(List.of("alice@127.0.0.1 1 [100rel, glare]", "bob@127.0.0.1 2 []"), seen);
+
+        // an unregister (no binding left) is not a registration: interceptors are not asked
+        Response gone = alice.register(0, DigestAlgorithm.MD5, "alice-pw", "glare");
+        assertEquals(200, gone.getStatusCode());
+        assertNull(TestPhone.header(gone, "Glare-Tiebreak"));
+        assertEquals(2, seen.size());
+        assertTrue(store.locations().lookup("bob@127.0.0.1").isPresent());
+    }
+
+    @Test
     void registersWithSha256AndOffersBothChallenges() throws Exception {
         TestPhone bob = phone("bob", "bob-pw", "tcp");
         bob.send(bob.registerRequest(600));
