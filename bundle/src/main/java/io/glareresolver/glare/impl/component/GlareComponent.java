@@ -11,7 +11,10 @@ import io.glareresolver.sip.api.InitialInvite;
 import io.glareresolver.sip.api.InviteAction;
 import io.glareresolver.sip.api.InviteEnd;
 import io.glareresolver.sip.api.InviteInterceptor;
+import io.glareresolver.sip.api.Registration;
+import io.glareresolver.sip.api.RegistrationInterceptor;
 import io.glareresolver.sip.api.ResponseAction;
+import io.glareresolver.sip.api.HeaderEdits;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Deactivate;
@@ -23,6 +26,7 @@ import org.slf4j.LoggerFactory;
 import java.time.Clock;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -32,10 +36,10 @@ import java.util.concurrent.TimeUnit;
  * and the {@link GlareStatus} service. Settings come from Config Admin (PID
  * {@value GlareStatus#PID}); a change applies at once, without restarting the SIP stack.
  */
-@Component(service = {InviteInterceptor.class, GlareStatus.class}, configurationPid = GlareStatus.PID,
+@Component(service = {InviteInterceptor.class, RegistrationInterceptor.class, GlareStatus.class}, configurationPid = GlareStatus.PID,
         property = "service.ranking:Integer=100", immediate = true)
 @Designate(ocd = GlareConfig.class)
-public final class GlareComponent implements InviteInterceptor, GlareStatus {
+public final class GlareComponent implements InviteInterceptor, RegistrationInterceptor, GlareStatus {
 
     private static final Logger LOG = LoggerFactory.getLogger(GlareComponent.class);
 
@@ -96,6 +100,11 @@ public final class GlareComponent implements InviteInterceptor, GlareStatus {
     @Override
     public void onEnd(InitialInvite invite, InviteEnd end) {
         resolver.onEnd(invite, end);
+    }
+
+    @Override
+    public HeaderEdits onRegistered(Registration registration, Set<String> supported) {
+        return resolver.onRegistered(registration, supported);
     }
 
     @Override

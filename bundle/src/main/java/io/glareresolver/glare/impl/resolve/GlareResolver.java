@@ -23,6 +23,8 @@ import io.glareresolver.sip.api.InitialInvite;
 import io.glareresolver.sip.api.InviteAction;
 import io.glareresolver.sip.api.InviteEnd;
 import io.glareresolver.sip.api.InviteInterceptor;
+import io.glareresolver.sip.api.Registration;
+import io.glareresolver.sip.api.RegistrationInterceptor;
 import io.glareresolver.sip.api.ResponseAction;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -31,6 +33,7 @@ import java.time.Clock;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.OptionalLong;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ScheduledExecutorService;
@@ -43,7 +46,7 @@ import java.util.concurrent.TimeUnit;
  *
  * <p>Plain Java: no OSGi type, so it can be driven by the DS component or by any host of the SPI.
  */
-public final class GlareResolver implements InviteInterceptor, GlareStatus {
+public final class GlareResolver implements InviteInterceptor, RegistrationInterceptor, GlareStatus {
 
     private static final Logger LOG = LoggerFactory.getLogger(GlareResolver.class);
     private static final String NG_REASON = GlareHeaders.NG_REASON;
@@ -117,6 +120,23 @@ public final class GlareResolver implements InviteInterceptor, GlareStatus {
         if (!all.isEmpty()) {
             LOG.info("glare: let go of {} pending INVITEs ({})", all.size(), why);
         }
+    }
+
+    // ---------------------------------------------------------------- RegistrationInterceptor
+
+    /**
+     * DESIGN §3 "Capability": "The server's 200 OK to such a REGISTER carries
+     * {@code Glare-Tiebreak: <value>;kind=id}: the value the server will use for this endpoint."
+     * Only while enabled, and only for a REGISTER that carried {@code Supported: glare}.
+     */
+    @Override
+    public HeaderEdits onRegistered(Registration registration, Set<String> supported) {
+        if (!settings.enabled() || !supported.contains(GlareHeaders.OPTION_TAG)) {
+            return HeaderEdits.none();
+        }
+        return HeaderEdits.builder()
+                .set(GlareHeaders.TIEBREAK, TiebreakValue.id(registration.endpointId()).format())
+                .build();
     }
 
     // ---------------------------------------------------------------- InviteInterceptor
