@@ -97,6 +97,7 @@ public interface GlareEndpoint extends AutoCloseable {
         int expires = 3600;
         Consumer<CallHandle> incoming = h -> { };
         Consumer<String> trace = t -> { };
+        Duration inboundInviteDelay = Duration.ZERO;
 
         Builder() {
         }
@@ -201,6 +202,24 @@ public interface GlareEndpoint extends AutoCloseable {
         public Builder onIncoming(Consumer<CallHandle> listener) {
             this.incoming = Objects.requireNonNull(listener);
             return this;
+        }
+
+        /**
+         * Test support: every incoming initial INVITE waits this long on the SIP message thread
+         * before it is handled (everything received after it waits too, so order is kept). A test
+         * uses it to make this endpoint's own INVITE leave before it sees the peer's, i.e. to fix
+         * the arrival order of two crossing INVITEs at a server. Default zero; never set it in use.
+         */
+        public Builder inboundInviteDelay(Duration d) {
+            if (d.isNegative()) {
+                throw new IllegalArgumentException("inboundInviteDelay must not be negative: " + d);
+            }
+            this.inboundInviteDelay = d;
+            return this;
+        }
+
+        public Duration inboundInviteDelay() {
+            return inboundInviteDelay;
         }
 
         /** Receives one line per SIP message sent or received (for the CLI's demo). */

@@ -812,7 +812,10 @@ public final class SipGlareEndpoint implements GlareEndpoint, SipListener {
         String method = req.getMethod();
         try {
             switch (method) {
-                case Request.INVITE -> onInvite(ev);
+                case Request.INVITE -> {
+                    delayInboundInvite(req);
+                    onInvite(ev);
+                }
                 case Request.ACK -> {
                     String callId = callId(req);
                     post(() -> {
@@ -830,6 +833,19 @@ public final class SipGlareEndpoint implements GlareEndpoint, SipListener {
             }
         } catch (Exception e) {
             LOG.warn("call-id={} cannot handle {}: {}", callId(req), method, e.toString());
+        }
+    }
+
+    /** Test support ({@link GlareEndpoint.Builder#inboundInviteDelay}): holds the message thread. */
+    private void delayInboundInvite(Request req) {
+        long millis = config.inboundInviteDelay().toMillis();
+        if (millis <= 0 || ((ToHeader) req.getHeader(ToHeader.NAME)).getTag() != null) {
+            return;
+        }
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 
