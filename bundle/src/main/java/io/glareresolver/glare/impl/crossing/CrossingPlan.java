@@ -13,9 +13,12 @@ import java.util.Objects;
  * @param comparison   the tie-break of {@code first}'s caller against {@code second}'s
  * @param firstAction  what to do about the first INVITE
  * @param secondAction what to do with the second INVITE
+ * @param basis        why the lower side is the one it is (only meaningful when {@link #resolved()})
+ * @param secondIsHigher true when the second INVITE's caller is the higher side H (answers the other INVITE)
  */
 public record CrossingPlan(CrossingParty first, CrossingParty second, Comparison comparison,
-                           FirstInviteAction firstAction, SecondInviteAction secondAction) {
+                           FirstInviteAction firstAction, SecondInviteAction secondAction,
+                           OrderBasis basis, boolean secondIsHigher) {
 
     public CrossingPlan {
         Objects.requireNonNull(first, "first");
@@ -23,6 +26,7 @@ public record CrossingPlan(CrossingParty first, CrossingParty second, Comparison
         Objects.requireNonNull(comparison, "comparison");
         Objects.requireNonNull(firstAction, "firstAction");
         Objects.requireNonNull(secondAction, "secondAction");
+        Objects.requireNonNull(basis, "basis");
     }
 
     /** @return true when one side was chosen, so exactly one session is expected */
@@ -33,18 +37,13 @@ public record CrossingPlan(CrossingParty first, CrossingParty second, Comparison
     /** @return the higher side's INVITE (its caller answers the other INVITE 200 OK); only when {@link #resolved()} */
     public CrossingParty higher() {
         requireResolved();
-        return comparison.firstIsHigher() ? first : second;
+        return secondIsHigher ? second : first;
     }
 
     /** @return the lower side's INVITE: the one that becomes the session; only when {@link #resolved()} */
     public CrossingParty lower() {
         requireResolved();
-        return comparison.firstIsHigher() ? second : first;
-    }
-
-    /** @return true when the second INVITE is the higher side's */
-    public boolean secondIsHigher() {
-        return comparison.secondIsHigher();
+        return secondIsHigher ? first : second;
     }
 
     private void requireResolved() {

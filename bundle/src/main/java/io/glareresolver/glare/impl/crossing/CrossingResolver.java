@@ -24,6 +24,13 @@ public final class CrossingResolver {
      * INVITE ends with NG from L." Step 3: tell each side what to send, and act for a side that is
      * not glare-aware.
      *
+     * <p>One exception to step 1 ({@link OrderBasis#PLAIN_SECOND_CALLER}): when the second
+     * INVITE's caller is plain, it is made L. The first INVITE is already at that plain phone,
+     * which, busy with its own INVITE, answers it 486; DESIGN §4.3's remedy, sending that INVITE
+     * to it once more after its own has ended, draws 482 (RFC 3261 §8.2.2.2 merged request) from
+     * UAs that still hold the first transaction, or is dropped (Net::SIP). Holding the plain
+     * side's INVITE is never needed then: its own INVITE is the session.
+     *
      * @param first  the INVITE already forwarded
      * @param second the INVITE that crossed it
      */
@@ -34,26 +41,23 @@ public final class CrossingResolver {
         }
         Comparison c = TieBreak.compare(contender(first, source), contender(second, source));
         if (!c.decided()) {
-            return new CrossingPlan(first, second, c, FirstInviteAction.NONE, SecondInviteAction.FORWARD_UNRESOLVED);
+            return new CrossingPlan(first, second, c, FirstInviteAction.NONE, SecondInviteAction.FORWARD_UNRESOLVED,
+                    OrderBasis.VALUES, false);
         }
-        if (c.secondIsHigher()) {
-            // L's INVITE (first) is already at H; H's INVITE (second) must end with NG from L.
-            CrossingParty lower = first;
-            CrossingParty higher = second;
-            SecondInviteAction toSecond = lower.glareAware()
+        if (c.secondIsHigher() && second.glareAware()) {
+            // H sent second (aware): L's INVITE (first) is already at H, who answers it 200 OK once told
+            // accept-peer; H's INVITE (second) must end with NG from L.
+            SecondInviteAction toSecond = first.glareAware()
                     ? SecondInviteAction.FORWARD_WITH_REJECT
                     : SecondInviteAction.ANSWER_NG;
-            FirstInviteAction aboutFirst = higher.glareAware()
-                    ? FirstInviteAction.AWAIT_ANSWER
-                    : FirstInviteAction.RETRY_AFTER_BUSY;
-            return new CrossingPlan(first, second, c, aboutFirst, toSecond);
+            return new CrossingPlan(first, second, c, FirstInviteAction.AWAIT_ANSWER, toSecond, OrderBasis.VALUES, true);
         }
-        // H's INVITE (first) is already at L; L's INVITE (second) becomes the session.
-        CrossingParty higher = first;
-        SecondInviteAction toSecond = higher.glareAware()
+        OrderBasis basis = c.secondIsHigher() ? OrderBasis.PLAIN_SECOND_CALLER : OrderBasis.VALUES;
+        // L sent second: H's INVITE (first) is already at L; L's INVITE (second) becomes the session.
+        SecondInviteAction toSecond = first.glareAware()
                 ? SecondInviteAction.FORWARD_WITH_ACCEPT
                 : SecondInviteAction.HOLD_UNTIL_HIGHER_ENDS;
-        return new CrossingPlan(first, second, c, FirstInviteAction.NG_WITH_ACCEPT_PEER, toSecond);
+        return new CrossingPlan(first, second, c, FirstInviteAction.NG_WITH_ACCEPT_PEER, toSecond, basis, false);
     }
 
     private static Contender contender(CrossingParty party, TiebreakSource source) {

@@ -11,11 +11,6 @@ public enum FirstInviteAction {
      * CANCEL that branch.
      */
     NG_WITH_ACCEPT_PEER,
-    /**
-     * First is L's (it is at H) and H is plain: H, busy with its own INVITE, may answer it 486; hold
-     * that 486 and send L's INVITE to H once more after H's own INVITE has ended. L never sees the 486.
-     */
-    RETRY_AFTER_BUSY,
     /** First is L's and H is glare-aware: H answers it 200 OK once told {@code accept-peer}; nothing to do. */
     AWAIT_ANSWER,
     /** Unresolved crossing: nothing to do. */

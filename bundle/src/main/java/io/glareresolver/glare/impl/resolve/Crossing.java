@@ -105,7 +105,7 @@ final class Crossing {
         return new CrossingRecord(detectedAt, l.party.aor(), h.party.aor(), value(l), value(h),
                 l.party.callId(), h.party.callId(), h == second,
                 h.party.mediaPort().orElse(-1), l.answerPort.orElse(-1), l.party.mediaPort().orElse(-1),
-                plan.secondAction() + " / " + plan.firstAction(), outcome, latencyMicros);
+                plan.secondAction() + " / " + plan.firstAction() + (plan.basis() == io.glareresolver.glare.impl.crossing.OrderBasis.VALUES ? "" : " (" + plan.basis() + ")"), outcome, latencyMicros);
     }
 
     private long value(TrackedInvite t) {

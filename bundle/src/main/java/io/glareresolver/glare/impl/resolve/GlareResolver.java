@@ -199,9 +199,9 @@ public final class GlareResolver implements InviteInterceptor, RegistrationInter
         }
         TrackedInvite lower = c.lower();
         TrackedInvite higher = c.higher();
-        LOG.info("[{}] crossing detected: {} (L, {}) and {} (H, {}), {}: second INVITE {}, first INVITE {}",
+        LOG.info("[{}] crossing detected: {} (L, {}) and {} (H, {}), {} ({}): second INVITE {}, first INVITE {}",
                 callId, lower.party.aor(), lower.party.callId(), higher.party.aor(), higher.party.callId(),
-                plan.comparison(), plan.secondAction(), plan.firstAction());
+                plan.comparison(), plan.basis(), plan.secondAction(), plan.firstAction());
 
         if (plan.firstAction() == FirstInviteAction.NG_WITH_ACCEPT_PEER) {
             // DESIGN §3: the lower side's copy of H's INVITE, if not answered within glare.ng-timeout, is CANCELled.
@@ -275,38 +275,10 @@ public final class GlareResolver implements InviteInterceptor, RegistrationInter
             markFinal(c, t, response.status(), true);
             return ResponseAction.relay();
         }
-        if (c.plan.firstAction() == FirstInviteAction.RETRY_AFTER_BUSY && isBusy(response.status())) {
-            // DESIGN §4.3: a plain H, busy with its own INVITE, answered L's INVITE 486. L never sees
-            // it: the INVITE goes to H once more (a new branch) when H's own INVITE has ended.
-            boolean hold;
-            boolean releaseNow = false;
-            synchronized (c) {
-                hold = !c.lowerWaitsForHigher; // at most one retry
-                if (hold) {
-                    c.lowerWaitsForHigher = true;
-                    if (c.higher().ended) {
-                        c.lowerReleased = true;
-                        releaseNow = true;
-                    }
-                }
-            }
-            if (hold) {
-                LOG.info("[{}] plain {} answered {} while its own INVITE is pending: sent again {}", invite.callId(),
-                        c.higher().party.aor(), response.status(), releaseNow ? "now" : "once that INVITE ends");
-                if (releaseNow) {
-                    timers.execute(() -> t.invite.release(InviteAction.forward(t.baseEdits)));
-                }
-                return ResponseAction.hold();
-            }
-        }
         LOG.warn("[{}] the higher side answered the lower side's INVITE {}: no session on it", invite.callId(),
                 response.status());
         markFinal(c, t, response.status(), false);
         return ResponseAction.relay();
-    }
-
-    private static boolean isBusy(int status) {
-        return status == 486 || status == 600 || status == 491;
     }
 
     @Override

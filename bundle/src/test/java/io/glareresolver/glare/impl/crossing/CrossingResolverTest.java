@@ -31,24 +31,26 @@ class CrossingResolverTest {
 
     /**
      * Both arrival orders × aware/plain on each side, under both policies, with values that give the
-     * same order either way (bob higher).
-     * Columns: who sent first, alice aware, bob aware, expected action on the second, on the first.
+     * same order either way (bob higher by value).
+     * Columns: who sent first, alice aware, bob aware, expected action on the second, on the first,
+     * who answers the other's INVITE (H), and why.
      */
-    @ParameterizedTest(name = "{0} first, alice aware={1}, bob aware={2}: second {3}, first {4}")
+    @ParameterizedTest(name = "{0} first, alice aware={1}, bob aware={2}: second {3}, first {4}, H={5} ({6})")
     @CsvSource({
-            // bob (H) sends second: L's INVITE is already at H
-            "alice, true,  true,  FORWARD_WITH_REJECT,    AWAIT_ANSWER",
-            "alice, false, true,  ANSWER_NG,              AWAIT_ANSWER",
-            "alice, true,  false, FORWARD_WITH_REJECT,    RETRY_AFTER_BUSY",
-            "alice, false, false, ANSWER_NG,              RETRY_AFTER_BUSY",
+            // bob (H by value) sends second: alice's INVITE is already at bob
+            "alice, true,  true,  FORWARD_WITH_REJECT,    AWAIT_ANSWER,        bob,   VALUES",
+            "alice, false, true,  ANSWER_NG,              AWAIT_ANSWER,        bob,   VALUES",
+            // ... but a plain bob has answered alice's INVITE 486 (busy): his own INVITE is the session
+            "alice, true,  false, FORWARD_WITH_ACCEPT,    NG_WITH_ACCEPT_PEER, alice, PLAIN_SECOND_CALLER",
+            "alice, false, false, HOLD_UNTIL_HIGHER_ENDS, NG_WITH_ACCEPT_PEER, alice, PLAIN_SECOND_CALLER",
             // alice (L) sends second: H's INVITE is already at L
-            "bob,   true,  true,  FORWARD_WITH_ACCEPT,    NG_WITH_ACCEPT_PEER",
-            "bob,   false, true,  FORWARD_WITH_ACCEPT,    NG_WITH_ACCEPT_PEER",
-            "bob,   true,  false, HOLD_UNTIL_HIGHER_ENDS, NG_WITH_ACCEPT_PEER",
-            "bob,   false, false, HOLD_UNTIL_HIGHER_ENDS, NG_WITH_ACCEPT_PEER",
+            "bob,   true,  true,  FORWARD_WITH_ACCEPT,    NG_WITH_ACCEPT_PEER, bob,   VALUES",
+            "bob,   false, true,  FORWARD_WITH_ACCEPT,    NG_WITH_ACCEPT_PEER, bob,   VALUES",
+            "bob,   true,  false, HOLD_UNTIL_HIGHER_ENDS, NG_WITH_ACCEPT_PEER, bob,   VALUES",
+            "bob,   false, false, HOLD_UNTIL_HIGHER_ENDS, NG_WITH_ACCEPT_PEER, bob,   VALUES",
     })
     void bothOrdersAwareAndPlain(String firstCaller, boolean aliceAware, boolean bobAware,
-                                 SecondInviteAction second, FirstInviteAction first) {
+                                 SecondInviteAction second, FirstInviteAction first, String higher, OrderBasis basis) {
         CrossingParty alice = invite(ALICE, BOB, 5L, 1001L, aliceAware);
         CrossingParty bob = invite(BOB, ALICE, 9L, 1002L, bobAware);
         for (TiebreakSource source : TiebreakSource.values()) {
@@ -56,8 +58,12 @@ class CrossingResolverTest {
                     ? CrossingResolver.plan(alice, bob, source)
                     : CrossingResolver.plan(bob, alice, source);
             assertTrue(plan.resolved(), source.toString());
-            assertSame(bob, plan.higher(), "bob has the higher value under " + source);
-            assertSame(alice, plan.lower());
+            CrossingParty h = higher.equals("bob") ? bob : alice;
+            CrossingParty l = h == bob ? alice : bob;
+            assertSame(h, plan.higher(), "H under " + source);
+            assertSame(l, plan.lower());
+            assertEquals(plan.second() == h, plan.secondIsHigher());
+            assertEquals(basis, plan.basis());
             assertEquals(second, plan.secondAction(), source.toString());
             assertEquals(first, plan.firstAction(), source.toString());
         }
