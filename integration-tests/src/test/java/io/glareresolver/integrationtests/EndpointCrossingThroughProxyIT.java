@@ -33,7 +33,6 @@ import io.glareresolver.endpoint.fsm.State;
 import io.glareresolver.integrationtests.felix.BoundedWait;
 import io.glareresolver.integrationtests.felix.EmbeddedGlareRuntime;
 import io.glareresolver.integrationtests.felix.SipUsersFile.SipUser;
-import io.glareresolver.sip.api.InviteInterceptor;
 import io.glareresolver.sip.api.LocationService;
 import io.glareresolver.sip.api.Registration;
 
@@ -57,6 +56,7 @@ class EndpointCrossingThroughProxyIT {
 
     /** The glare plugin's bundle: this class tests the proxy without it. */
     static final String GLARE_PLUGIN_BSN = "io.glareresolver.glare";
+    static final String SPI_PACKAGE = LocationService.class.getPackageName();
     static final int CROSSINGS = Integer.getInteger("glare.crossings", 200);
     /** Bound of every wait on one call (results, echo, BYE) and of the devices' glare/ACK timers. */
     static final Duration WAIT = Duration.ofSeconds(5);
@@ -89,10 +89,12 @@ class EndpointCrossingThroughProxyIT {
     void plainProxyAndUsers() throws Exception {
         assertNotNull(context, "no BundleContext injected: is the Felix container adapter on the class path?");
         stopGlarePlugin();
-        // "no plugin" means no interceptor at all on the proxy's INVITE path, whoever registered it
-        ServiceReference<?>[] interceptors = context.getAllServiceReferences(InviteInterceptor.class.getName(), null);
-        assertTrue(interceptors == null || interceptors.length == 0,
-                "an InviteInterceptor is bound to the proxy, this test needs it plain: " + describe(interceptors));
+        // "no plugin" means no plugin service of the SPI at all (InviteInterceptor, RegistrationInterceptor,
+        // any later one), whoever registered it: only sip-server's own LocationService
+        ServiceReference<?>[] plugins = context.getAllServiceReferences(null,
+                "(&(objectClass=" + SPI_PACKAGE + ".*)(!(objectClass=" + LocationService.class.getName() + ")))");
+        assertTrue(plugins == null || plugins.length == 0,
+                "a plugin service is bound to sip-server, this test needs the proxy plain: " + describe(plugins));
 
         locations = runtime.awaitService(LocationService.class, Duration.ofSeconds(10));
         if (locations.endpointId(aor(WALTER)).isEmpty()) {
@@ -106,8 +108,9 @@ class EndpointCrossingThroughProxyIT {
      * Another part of the product, the glare plugin, may be shipped in the runtime (bundle/ or
      * deploy/), and then the embedded runtime installs and starts it. This class is about the plain
      * proxy (issue 4: "through the proxy of sip-server with no plugin"), so the plugin is stopped
-     * here through the framework's BundleContext, persistently so that FileInstall does not start it
-     * again, and started again in {@link #restartGlarePlugin()} for the IT classes that follow.
+     * here through the framework's BundleContext, persistently ({@code Bundle.stop()}, not
+     * transient: FileInstall starts transiently stopped bundles of its folders again), and started
+     * again in {@link #restartGlarePlugin()} for the IT classes that follow in the same runtime.
      */
     private void stopGlarePlugin() throws Exception {
         for (Bundle b : context.getBundles()) {
@@ -327,6 +330,8 @@ class EndpointCrossingThroughProxyIT {
         try {
             io.glareresolver.endpoint.Registration reg = ep.register();
             assertNotNull(reg.algorithm(), user.name() + " registered without a digest challenge: " + reg);
+            // no plugin on the registrar either: its 200 OK carries no Glare-Tiebreak (DESIGN §3 capability)
+            assertTrue(reg.tiebreak().isEmpty(), "the registrar answered with a tie-break, is a glare plugin active? " + reg);
             Registration binding = locations.lookup(aor(user))
                     .orElseThrow(() -> new AssertionError(user.name() + " not in the LocationService after 200 OK"));
             assertTrue(binding.bindings().stream().anyMatch(x -> x.contact().contains("127.0.0.1:" + ep.sipPort())),
@@ -352,7 +357,8 @@ class EndpointCrossingThroughProxyIT {
         List<String> out = new ArrayList<>();
         for (ServiceReference<?> ref : refs == null ? new ServiceReference<?>[0] : refs) {
             Bundle owner = ref.getBundle();
-            out.add("service " + ref.getProperty("service.id") + " of " + (owner == null ? "?" : owner.getSymbolicName()));
+            out.add("service " + ref.getProperty("service.id") + " " + java.util.Arrays.toString((String[]) ref.getProperty("objectClass"))
+                    + " of " + (owner == null ? "?" : owner.getSymbolicName()));
         }
         return out.toString();
     }
