@@ -2,7 +2,7 @@
 # One INVITE whose final response is the point (the error cases of the proxy).
 #
 #   invite.pl --proxy 127.0.0.1:5060 --domain 127.0.0.1 --from alice[:secret[:MD5]] --to bob \
-#             [--register] [--timeout 20]
+#             [--register] [--header Name=Value]... [--timeout 20]
 #
 # Without a password the INVITE carries no credentials (and 401/407 are final). With --register
 # the caller REGISTERs first (and un-REGISTERs at the end). A 200 is ACKed and hung up at once.
@@ -14,9 +14,10 @@ use lib $FindBin::Bin;
 use Getopt::Long;
 use GlareTestUA qw(event new_agent shared_loop arm_deadline);
 
-my %o = (domain => '127.0.0.1', timeout => 20);
+my %o = (domain => '127.0.0.1', timeout => 20, header => []);
 GetOptions('proxy=s' => \$o{proxy}, 'domain=s' => \$o{domain}, 'from=s' => \$o{from}, 'to=s' => \$o{to},
-    'register' => \$o{register}, 'timeout=i' => \$o{timeout}) or die "bad options\n";
+    'register' => \$o{register}, 'header=s' => $o{header}, 'timeout=i' => \$o{timeout}) or die "bad options\n";
+my %extra = map { my ($n, $v) = split /=/, $_, 2; (lc($n) => $v) } @{ $o{header} };
 die "need --proxy, --from and --to\n" unless $o{proxy} && $o{from} && $o{to};
 arm_deadline($o{timeout});
 
@@ -34,6 +35,7 @@ if ($o{register}) {
 
 my $final;
 my $call = $ua->invite("sip:$o{to}\@$o{domain}",
+    (%extra ? (sip_header => \%extra) : ()),
     cb_final => sub {
         my ($status, $c, %info) = @_;
         $final = $info{code} || ($info{packet} ? $info{packet}->code : ($status eq 'OK' ? 200 : 0));

@@ -205,10 +205,11 @@ public interface GlareEndpoint extends AutoCloseable {
         }
 
         /**
-         * Test support: every incoming initial INVITE waits this long on the SIP message thread
-         * before it is handled (everything received after it waits too, so order is kept). A test
-         * uses it to make this endpoint's own INVITE leave before it sees the peer's, i.e. to fix
-         * the arrival order of two crossing INVITEs at a server. Default zero; never set it in use.
+         * Test support: every incoming initial INVITE is handled only this long after it arrived
+         * (on a timer thread; other messages, such as the responses to our own INVITE, are handled
+         * meanwhile). A test uses it to make this endpoint's own INVITE leave, authenticated,
+         * before it sees the peer's, i.e. to fix the arrival order of two crossing INVITEs at a
+         * server. Default zero; never set it in use.
          */
         public Builder inboundInviteDelay(Duration d) {
             if (d.isNegative()) {

@@ -813,8 +813,9 @@ public final class SipGlareEndpoint implements GlareEndpoint, SipListener {
         try {
             switch (method) {
                 case Request.INVITE -> {
-                    delayInboundInvite(req);
-                    onInvite(ev);
+                    if (!delayInboundInvite(ev)) {
+                        onInvite(ev);
+                    }
                 }
                 case Request.ACK -> {
                     String callId = callId(req);
@@ -836,18 +837,30 @@ public final class SipGlareEndpoint implements GlareEndpoint, SipListener {
         }
     }
 
-    /** Test support ({@link GlareEndpoint.Builder#inboundInviteDelay}): holds the message thread. */
-    private void delayInboundInvite(Request req) {
+    /**
+     * Test support ({@link GlareEndpoint.Builder#inboundInviteDelay}): an initial INVITE is handled
+     * only after the delay, on a timer thread; everything else (the responses to our own INVITE,
+     * its 407 challenge) goes on meanwhile, so our own INVITE can leave, authenticated, first.
+     *
+     * @return true if the INVITE was put off
+     */
+    private boolean delayInboundInvite(RequestEvent ev) {
         long millis = config.inboundInviteDelay().toMillis();
-        if (millis <= 0 || ((ToHeader) req.getHeader(ToHeader.NAME)).getTag() != null) {
-            return;
+        if (millis <= 0 || ((ToHeader) ev.getRequest().getHeader(ToHeader.NAME)).getTag() != null) {
+            return false;
         }
-        try {
-            Thread.sleep(millis);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
+        INVITE_DELAYER.schedule(() -> {
+            try {
+                onInvite(ev);
+            } catch (Exception e) {
+                LOG.warn("call-id={} cannot handle the delayed INVITE: {}", callId(ev.getRequest()), e.toString());
+            }
+        }, millis, TimeUnit.MILLISECONDS);
+        return true;
     }
+
+    private static final java.util.concurrent.ScheduledExecutorService INVITE_DELAYER =
+            Executors.newSingleThreadScheduledExecutor(r -> daemon(r, "glare-ua-invite-delay"));
 
     private ServerTransaction serverTransaction(RequestEvent ev) throws SipException {
         ServerTransaction st = ev.getServerTransaction();

@@ -1,0 +1,607 @@
+package io.glareresolver.integrationtests;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.locks.LockSupport;
+import java.util.function.BooleanSupplier;
+
+import org.jboss.arquillian.junit5.ArquillianExtension;
+import org.jboss.arquillian.test.api.ArquillianResource;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.osgi.framework.Bundle;
+import org.osgi.framework.BundleContext;
+import org.osgi.framework.ServiceReference;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import io.glareresolver.endpoint.CallHandle;
+import io.glareresolver.endpoint.CallResult;
+import io.glareresolver.endpoint.GlareEndpoint;
+import io.glareresolver.endpoint.PortCounts;
+import io.glareresolver.endpoint.TiebreakSource;
+import io.glareresolver.glare.api.CrossingCounters;
+import io.glareresolver.glare.api.GlareStatus;
+import io.glareresolver.integrationtests.felix.BoundedWait;
+import io.glareresolver.integrationtests.felix.EmbeddedGlareRuntime;
+import io.glareresolver.integrationtests.felix.ServiceComponents;
+import io.glareresolver.integrationtests.felix.SipUsersFile.SipUser;
+import io.glareresolver.integrationtests.netsip.NetSipScript;
+import io.glareresolver.integrationtests.netsip.NetSipScript.Run;
+import io.glareresolver.protocol.TiebreakValue;
+import io.glareresolver.sip.api.LocationService;
+import io.glareresolver.sip.api.Registration;
+
+/**
+ * Issue 5: the glare plugin ({@code deploy/glare-bundle.jar} of the runtime) in the embedded
+ * runtime, beside the real sip-server, driven over loopback by glare-aware {@code endpoint}
+ * devices and by plain Net::SIP phones ({@code src/test/perl/plain-phones.pl}).
+ *
+ * <p>Arrival order: the second caller of a crossing is built with the test-support option
+ * {@code inboundInviteDelay}, so it handles the peer's INVITE only after that delay. The test sends
+ * the first INVITE, waits until the plugin holds it in its pending table
+ * ({@link GlareStatus#pendingInvites()}), then sends the second: the server always sees the
+ * first caller's INVITE first, and the second caller has not yet seen it when it sends its own,
+ * so the two INVITEs really cross. Which of the two is H follows from the values (IDs: fixed per
+ * pair; random: per call, read back from who got 200 OK to its own INVITE).
+ *
+ * <p>{@code -Dglare.plugin.crossings=N} changes the count per arrival order (default 500).
+ */
+@ExtendWith(ArquillianExtension.class)
+class GlarePluginIT {
+
+    private static final Logger LOG = LoggerFactory.getLogger(GlarePluginIT.class);
+
+    static final String BSN = "io.glareresolver.glare";
+    static final int CROSSINGS = Integer.getInteger("glare.plugin.crossings", 500);
+    static final Duration WAIT = Duration.ofSeconds(10);
+    static final Duration SCRIPT_TIMEOUT = Duration.ofSeconds(40);
+    /** How long the second caller leaves a peer INVITE unhandled (see the class comment). */
+    static final Duration SECOND_CALLER_DELAY = Duration.ofMillis(25);
+
+    // users of this class only (ids 3001..): no other test registers them
+    static final SipUser ID_LOW = new SipUser("gp-oscar", "gp-oscar-pw-1", 3001);
+    static final SipUser ID_HIGH = new SipUser("gp-pat", "gp-pat-pw-2", 3002);
+    static final SipUser ID_BIG = new SipUser("gp-quinn", "gp-quinn-pw-3", 3999);
+    static final SipUser ID_SMALL = new SipUser("gp-rosa", "gp-rosa-pw-4", 3004);
+    static final SipUser RND_A = new SipUser("gp-sam", "gp-sam-pw-5", 3005);
+    static final SipUser RND_B = new SipUser("gp-tess", "gp-tess-pw-6", 3006);
+    static final SipUser SPOOFER = new SipUser("gp-mallet", "gp-mallet-pw-7", 3007);
+    static final SipUser HONEST = new SipUser("gp-victor", "gp-victor-pw-8", 3008);
+    static final SipUser PLAIN_1 = new SipUser("gp-plain1", "gp-plain1-pw-9", 3009);
+    static final SipUser PLAIN_2 = new SipUser("gp-plain2", "gp-plain2-pw-10", 3010);
+    static final SipUser AWARE_LOW = new SipUser("gp-uma", "gp-uma-pw-11", 3000);
+    static final SipUser AWARE_HIGH = new SipUser("gp-walt", "gp-walt-pw-12", 3900);
+    private static final SipUser[] USERS = {ID_LOW, ID_HIGH, ID_BIG, ID_SMALL, RND_A, RND_B, SPOOFER, HONEST,
+        PLAIN_1, PLAIN_2, AWARE_LOW, AWARE_HIGH};
+
+    private static final List<GlareEndpoint> OPEN = new ArrayList<>();
+
+    @ArquillianResource
+    private EmbeddedGlareRuntime runtime;
+
+    @ArquillianResource
+    private BundleContext context;
+
+    private LocationService locations;
+
+    @BeforeAll
+    static void netSip() {
+        NetSipScript.requireNetSip();
+    }
+
+    @AfterAll
+    static void closeEndpoints() {
+        // close() unregisters and stops each stack on a daemon thread
+        synchronized (OPEN) {
+            OPEN.forEach(GlareEndpoint::close);
+            OPEN.clear();
+        }
+    }
+
+    @BeforeEach
+    void pluginOnWithDefaults() throws Exception {
+        locations = runtime.awaitService(LocationService.class, WAIT);
+        if (locations.endpointId(aor(AWARE_HIGH)).isEmpty()) {
+            runtime.users().write(USERS);
+        }
+        BoundedWait.untilTrue("the SIP server to load this class's users", Duration.ofSeconds(20),
+                () -> locations.endpointId(aor(AWARE_HIGH)).isPresent());
+        // another class may have stopped the plugin (it starts it again afterwards, but be sure)
+        Bundle plugin = plugin();
+        if (plugin.getState() != Bundle.ACTIVE) {
+            plugin.start();
+        }
+        configure(Map.of("enabled", true, "tiebreak.source", "endpoint"));
+        BoundedWait.untilTrue("the plugin enabled with tiebreak.source=endpoint", WAIT,
+                () -> status().map(s -> s.enabled() && s.tiebreakSource().equals("endpoint")).orElse(false));
+    }
+
+    // ------------------------------------------------------------------------------ deployment
+
+    @Test
+    void pluginIsActiveBesideSipServerAndBoundToIt() throws Exception {
+        Bundle plugin = plugin();
+        assertEquals(Bundle.ACTIVE, plugin.getState(), "the plugin bundle from deploy/");
+        Bundle sipServer = runtime.sipServerBundle().orElseThrow();
+        assertEquals(Bundle.ACTIVE, sipServer.getState());
+        ServiceReference<?>[] refs = plugin.getRegisteredServices();
+        assertNotNull(refs, "the plugin registers services");
+        long interceptorId = -1;
+        for (ServiceReference<?> r : refs) {
+            List<String> classes = List.of((String[]) r.getProperty("objectClass"));
+            if (classes.contains("io.glareresolver.sip.api.InviteInterceptor")) {
+                assertTrue(classes.contains("io.glareresolver.sip.api.RegistrationInterceptor"), classes.toString());
+                assertTrue(classes.contains(GlareStatus.class.getName()), classes.toString());
+                interceptorId = (Long) r.getProperty("service.id");
+            }
+        }
+        assertTrue(interceptorId > 0, "an InviteInterceptor service registered by the plugin");
+        long id = interceptorId;
+        ServiceComponents scr = runtime.serviceComponents();
+        BoundedWait.untilTrue("sip-server's DS references bound to the plugin's service " + id, WAIT,
+                () -> scr.of(sipServer).stream().anyMatch(c -> c.boundServices().contains(id)));
+        assertTrue(scr.of(plugin).stream().allMatch(ServiceComponents.Component::usable), scr.of(plugin).toString());
+    }
+
+    @Test
+    void registerOkCarriesTheEndpointIdOnlyForGlareAwareEndpoints() throws Exception {
+        GlareEndpoint aware = endpoint(AWARE_LOW, b -> b);
+        io.glareresolver.endpoint.Registration r = aware.register();
+        assertEquals(Optional.of(TiebreakValue.id(AWARE_LOW.endpointId())), r.tiebreak(),
+                "DESIGN §3: Glare-Tiebreak: <id>;kind=id on the 200 OK to a REGISTER with Supported: glare");
+        // a plain phone's REGISTER (no Supported: glare) gets no such header
+        Run plain = NetSipScript.run("register.pl", Duration.ofSeconds(20), "--proxy", runtime.sipAddress(),
+                "--domain", runtime.domain(), "--user", PLAIN_1.name(), "--password", PLAIN_1.password(),
+                "--algorithm", "MD5", "--expires", "60");
+        try {
+            assertTrue(plain.responseCodes(PLAIN_1.name(), "REGISTER").contains(200), plain.transcript());
+            assertTrue(locations.lookup(aor(PLAIN_1)).isPresent(), plain.transcript());
+            assertFalse(plain.stderr().toLowerCase().contains("glare-tiebreak"), plain.transcript());
+        } finally {
+            NetSipScript.run("register.pl", Duration.ofSeconds(20), "--proxy", runtime.sipAddress(), "--domain",
+                    runtime.domain(), "--user", PLAIN_1.name(), "--password", PLAIN_1.password(), "--algorithm", "MD5",
+                    "--expires", "0", "--all");
+        }
+    }
+
+    // ------------------------------------------------------------------------------ 500 + 500
+
+    /** One pair of endpoints: {@code first} always sends first, {@code second} (delayed inbound) second. */
+    private record Pair(String name, GlareEndpoint first, GlareEndpoint second, Boolean secondIsHigher) {
+    }
+
+    enum Order { HIGHER_SENDS_SECOND, LOWER_SENDS_SECOND }
+
+    @Test
+    @Timeout(value = 300, unit = TimeUnit.SECONDS)
+    void crossingsInBothArrivalOrdersEndWithOneSessionOnTheAdvertisedPorts() throws Exception {
+        GlareStatus status = status().orElseThrow();
+        List<Pair> pairs = List.of(
+                new Pair("ids 3001<3002", registered(ID_LOW, b -> b), registered(ID_HIGH, this::second), true),
+                new Pair("ids 3999>3004", registered(ID_BIG, b -> b), registered(ID_SMALL, this::second), false),
+                new Pair("random", registered(RND_A, GlareEndpoint.Builder::randomTiebreak),
+                        registered(RND_B, b -> second(b).randomTiebreak()), null));
+        awaitQuiet(status);
+        CrossingCounters before = status.counters();
+        PortCounts[] portsBefore = pairs.stream().flatMap(p -> java.util.stream.Stream.of(p.first.ports(), p.second.ports()))
+                .toArray(PortCounts[]::new);
+
+        Map<Order, Integer> done = new EnumMap<>(Order.class);
+        Map<String, Integer> byPair = new HashMap<>();
+        done.put(Order.HIGHER_SENDS_SECOND, 0);
+        done.put(Order.LOWER_SENDS_SECOND, 0);
+        long started = System.nanoTime();
+        int turn = 0;
+        while (done.get(Order.HIGHER_SENDS_SECOND) < CROSSINGS || done.get(Order.LOWER_SENDS_SECOND) < CROSSINGS) {
+            Pair pair = pairs.get(turn++ % pairs.size());
+            boolean higherFull = done.get(Order.HIGHER_SENDS_SECOND) >= CROSSINGS;
+            boolean lowerFull = done.get(Order.LOWER_SENDS_SECOND) >= CROSSINGS;
+            if (pair.secondIsHigher == null ? higherFull || lowerFull
+                    : pair.secondIsHigher ? higherFull : lowerFull) {
+                continue; // the random pair only while both orders need crossings; a fixed pair while its order does
+            }
+            Order order = cross(status, pair, done.values().stream().mapToInt(Integer::intValue).sum());
+            if (pair.secondIsHigher != null) {
+                assertEquals(pair.secondIsHigher ? Order.HIGHER_SENDS_SECOND : Order.LOWER_SENDS_SECOND, order, pair.name);
+            }
+            done.merge(order, 1, Integer::sum);
+            byPair.merge(pair.name, 1, Integer::sum);
+        }
+        long elapsedMillis = (System.nanoTime() - started) / 1_000_000;
+        int total = 2 * CROSSINGS;
+
+        awaitQuiet(status);
+        CrossingCounters after = status.counters();
+        long opened = 0;
+        int i = 0;
+        for (Pair p : pairs) {
+            for (GlareEndpoint ep : List.of(p.first, p.second)) {
+                PortCounts since = ep.ports().since(portsBefore[i++]);
+                opened += since.opened();
+                assertEquals(0, ep.ports().open(), ep.aor() + " left a port open: " + ep.ports());
+            }
+        }
+        assertEquals(2L * total, opened, "2 ports opened per crossing, no more");
+        assertEquals(total, after.crossingsSeen() - before.crossingsSeen(), "crossings the plugin saw: " + after);
+        assertEquals(total, after.resolved() - before.resolved(), "resolved: " + after);
+        assertEquals(total, after.sessionsEstablished() - before.sessionsEstablished(), "sessions: " + after);
+        assertEquals(before.abnormalTotal(), after.abnormalTotal(), "abnormal ends: " + after.abnormal());
+        assertEquals(total, after.portsKept() - before.portsKept(), "H answered on its advertised port: " + after);
+        assertEquals(before.portsChanged(), after.portsChanged(), "ports changed: " + after);
+        LOG.info("GLARE PLUGIN SUMMARY: {} crossings ({} with H sending second, {} with L sending second; by pair {}) in {} ms:"
+                        + " {} sessions, {} ports opened ({} per crossing), plugin counters crossings={} resolved={} sessions={}"
+                        + " portsKept={} portsChanged={} abnormal={}; decision latency p50={} us p99={} us",
+                total, done.get(Order.HIGHER_SENDS_SECOND), done.get(Order.LOWER_SENDS_SECOND), byPair, elapsedMillis,
+                total, opened, opened / (double) total, after.crossingsSeen() - before.crossingsSeen(),
+                after.resolved() - before.resolved(), after.sessionsEstablished() - before.sessionsEstablished(),
+                after.portsKept() - before.portsKept(), after.portsChanged() - before.portsChanged(),
+                after.abnormalTotal() - before.abnormalTotal(), after.latencyP50Micros(), after.latencyP99Micros());
+    }
+
+    private GlareEndpoint.Builder second(GlareEndpoint.Builder b) {
+        return b.inboundInviteDelay(SECOND_CALLER_DELAY);
+    }
+
+    /** One crossing of a pair; returns which order it was (from who got 200 OK to its own INVITE). */
+    private Order cross(GlareStatus status, Pair pair, int n) throws Exception {
+        awaitPending(status, 0, "the pending table empty before crossing " + n);
+        long crossingsBefore = status.counters().crossingsSeen();
+        PortCounts firstPorts = pair.first.ports();
+        PortCounts secondPorts = pair.second.ports();
+        GlareEndpoint.PreparedCall p1 = pair.first.prepareCall(pair.second.aor());
+        GlareEndpoint.PreparedCall p2 = pair.second.prepareCall(pair.first.aor());
+        CallHandle h1 = p1.send();
+        awaitPending(status, 1, "the first INVITE of crossing " + n + " in the pending table");
+        CallHandle h2 = p2.send();
+        CallResult r1 = h1.result().get(WAIT.toMillis(), TimeUnit.MILLISECONDS);
+        CallResult r2 = h2.result().get(WAIT.toMillis(), TimeUnit.MILLISECONDS);
+        String where = pair.name + ", crossing " + n + ": " + r1 + " / " + r2 + "\n" + h1.trace() + "\n" + h2.trace();
+        assertTrue(r1.established() && r2.established(), "both sides in the session: " + where);
+        assertEquals(r1.sessionCallId(), r2.sessionCallId(), "one session, not two: " + where);
+        // the first caller saw the peer's INVITE while its own was pending; the second caller sees the
+        // first INVITE only after its inbound delay, when its own call may already be up
+        assertTrue(r1.crossed(), "the INVITEs crossed: " + where);
+        assertEquals(crossingsBefore + 1, status.counters().crossingsSeen(), "the plugin saw this crossing: " + where);
+        assertEquals(p1.localPort(), r1.localPort(), "first caller on the port it advertised: " + where);
+        assertEquals(p2.localPort(), r2.localPort(), "second caller on the port it advertised: " + where);
+        assertEquals(p2.localPort(), r1.remotePort(), where);
+        assertEquals(p1.localPort(), r2.remotePort(), where);
+        assertEquals(1, pair.first.ports().since(firstPorts).opened(), "one port per side: " + where);
+        assertEquals(1, pair.second.ports().since(secondPorts).opened(), "one port per side: " + where);
+        // the session is L's INVITE: L got 200 OK to its own INVITE, H got 491
+        boolean firstIsLower = r1.status() == 200;
+        assertEquals(firstIsLower ? 491 : 200, r2.status(), "one INVITE answered 200, the other 491: " + where);
+        assertEquals(firstIsLower ? 200 : 491, r1.status(), where);
+        h1.hangUp();
+        h1.ended().get(WAIT.toMillis(), TimeUnit.MILLISECONDS);
+        h2.ended().get(WAIT.toMillis(), TimeUnit.MILLISECONDS);
+        return firstIsLower ? Order.HIGHER_SENDS_SECOND : Order.LOWER_SENDS_SECOND;
+    }
+
+    // ------------------------------------------------------------------------------ spoofing, malformed
+
+    @Test
+    @Timeout(value = 120, unit = TimeUnit.SECONDS)
+    void underRegistrarPolicyAHugeTiebreakDoesNotChangeTheOutcome() throws Exception {
+        GlareStatus status = status().orElseThrow();
+        // the spoofer's ID is 3007 < the honest 3008, but it sends Glare-Tiebreak: 2^63-1;kind=id
+        GlareEndpoint spoofer = registered(SPOOFER, b -> b.id(Long.MAX_VALUE));
+        GlareEndpoint honest = registered(HONEST, b -> second(b).tiebreakSource(TiebreakSource.REGISTRAR));
+        // the spoofer sends first, so every instruction about its INVITE and about the one it receives
+        // comes from the server (reject / accept-peer), which it follows
+        Pair spooferFirst = new Pair("spoofer first", spoofer, honest, null);
+
+        // trusting policy: the huge value wins, the spoofer is H (its INVITE ends 491)
+        awaitQuiet(status);
+        assertEquals(Order.LOWER_SENDS_SECOND, cross(status, spooferFirst, 0), "endpoint policy: the spoofer is H");
+        configure(Map.of("enabled", true, "tiebreak.source", "registrar"));
+        BoundedWait.untilTrue("tiebreak.source=registrar", WAIT, () -> status.tiebreakSource().equals("registrar"));
+        for (int i = 0; i < 10; i++) {
+            // the registrar's IDs decide: honest (3008) is H whatever the spoofer sends
+            assertEquals(Order.HIGHER_SENDS_SECOND, cross(status, spooferFirst, i), "registrar policy: the honest side is H");
+        }
+        awaitQuiet(status);
+        assertEquals(0, status.recentCrossings(10).stream().filter(c -> c.outcome().abnormal()).count(),
+                status.recentCrossings(10).toString());
+    }
+
+    @Test
+    @Timeout(value = 120, unit = TimeUnit.SECONDS)
+    void malformedTiebreakGets400WithAReasonAndTheNextCallWorks() throws Exception {
+        GlareStatus status = status().orElseThrow();
+        GlareEndpoint callee = registered(AWARE_HIGH, b -> b);
+        long refusedBefore = status.counters().malformedRefused();
+        String[] malformed = {"abc", "-7", "123456789012345678901234567890", "5;kind=bogus"};
+        for (String value : malformed) {
+            Run run = NetSipScript.run("invite.pl", SCRIPT_TIMEOUT, "--proxy", runtime.sipAddress(), "--domain",
+                    runtime.domain(), "--from", PLAIN_2.name() + ":" + PLAIN_2.password() + ":MD5", "--to", AWARE_HIGH.name(),
+                    "--register", "--header", "Glare-Tiebreak=" + value);
+            assertEquals(400, run.expect("caller", "FINAL").code(), "Glare-Tiebreak: " + value + "\n" + run.transcript());
+            assertTrue(run.stderr().contains("SIP/2.0 400 Bad Glare-Tiebreak"),
+                    "400 with a reason phrase naming the header\n" + run.transcript());
+        }
+        assertEquals(malformed.length, status.counters().malformedRefused() - refusedBefore);
+        // nothing else broke: the same caller, well-formed, reaches the callee
+        Run ok = NetSipScript.run("invite.pl", SCRIPT_TIMEOUT, "--proxy", runtime.sipAddress(), "--domain",
+                runtime.domain(), "--from", PLAIN_2.name() + ":" + PLAIN_2.password() + ":MD5", "--to", AWARE_HIGH.name(),
+                "--register", "--header", "Glare-Tiebreak=77;kind=random");
+        assertEquals(200, ok.expect("caller", "FINAL").code(), ok.transcript());
+        assertTrue(callee.ports().opened() >= 1);
+    }
+
+    // ------------------------------------------------------------------------------ plain phones, enabled switch
+
+    @Test
+    @Timeout(value = 180, unit = TimeUnit.SECONDS)
+    void plainPhonesCrossingEnabledOneCallDisabledBothBusyRegistrationsKept() throws Exception {
+        GlareStatus status = status().orElseThrow();
+        // aware endpoints registered before the switch: their registrations must survive it
+        GlareEndpoint a = registered(AWARE_LOW, b -> b);
+        GlareEndpoint b = registered(AWARE_HIGH, x -> x);
+        Registration regA = locations.lookup(a.aor()).orElseThrow();
+        Registration regB = locations.lookup(b.aor()).orElseThrow();
+
+        CrossingCounters before = status.counters();
+        Run enabled = plainPhones(null);
+        assertOneEstablishedCall(enabled);
+        awaitQuiet(status);
+        assertEquals(1, status.counters().crossingsSeen() - before.crossingsSeen(), enabled.transcript());
+        assertEquals(1, status.counters().sessionsEstablished() - before.sessionsEstablished(), enabled.transcript());
+
+        configure(Map.of("enabled", false));
+        BoundedWait.untilTrue("the plugin disabled", WAIT, () -> !status.enabled());
+        Run disabled = plainPhones(null);
+        // RFC 3261 without the plugin: each phone is busy with its own INVITE and answers the other's 486
+        assertEquals(List.of(486, 486), List.of(disabled.expect(PLAIN_1.name(), "FINAL").code(),
+                disabled.expect(PLAIN_2.name(), "FINAL").code()), disabled.transcript());
+        assertTrue(disabled.all(PLAIN_1.name(), "ESTABLISHED_OUT").isEmpty()
+                && disabled.all(PLAIN_2.name(), "ESTABLISHED_OUT").isEmpty(), disabled.transcript());
+        assertSameRegistration(regA);
+        assertSameRegistration(regB);
+
+        configure(Map.of("enabled", true));
+        BoundedWait.untilTrue("the plugin enabled", WAIT, status::enabled);
+        assertOneEstablishedCall(plainPhones(null));
+        assertSameRegistration(regA);
+        assertSameRegistration(regB);
+    }
+
+    private Run plainPhones(Long dialAtMillis, String... extra) {
+        List<String> args = new ArrayList<>(List.of("--proxy", runtime.sipAddress(), "--domain", runtime.domain(),
+                "--phone", phone(PLAIN_1, PLAIN_2.name()), "--phone", phone(PLAIN_2, PLAIN_1.name()),
+                "--settle-ms", "1500", "--busy-after-ms", "200"));
+        if (dialAtMillis != null) {
+            args.add("--dial-at-ms");
+            args.add(Long.toString(dialAtMillis));
+        }
+        args.addAll(List.of(extra));
+        return NetSipScript.run("plain-phones.pl", SCRIPT_TIMEOUT, args.toArray(String[]::new));
+    }
+
+    private static String phone(SipUser user, String target) {
+        return user.name() + ":" + user.password() + ":MD5:" + target;
+    }
+
+    private static void assertOneEstablishedCall(Run run) {
+        int f1 = run.expect(PLAIN_1.name(), "FINAL").code();
+        int f2 = run.expect(PLAIN_2.name(), "FINAL").code();
+        assertTrue((f1 == 200) != (f2 == 200), "exactly one of the two INVITEs answered 200 OK (" + f1 + ", " + f2 + ")\n"
+                + run.transcript());
+        String callee = f1 == 200 ? PLAIN_2.name() : PLAIN_1.name();
+        run.expect(callee, "ESTABLISHED_IN");
+        assertEquals(1, run.all(PLAIN_1.name(), "ESTABLISHED_OUT").size() + run.all(PLAIN_2.name(), "ESTABLISHED_OUT").size(),
+                run.transcript());
+        run.expect(callee, "BYE_IN");
+    }
+
+    private void assertSameRegistration(Registration before) {
+        Registration now = locations.lookup(before.aor()).orElseThrow(() -> new AssertionError(before.aor() + " lost"));
+        assertEquals(before.bindings().get(0).contact(), now.bindings().get(0).contact());
+        assertEquals(before.bindings().get(0).callId(), now.bindings().get(0).callId());
+    }
+
+    @Test
+    @Timeout(value = 120, unit = TimeUnit.SECONDS)
+    void awareEndpointAndPlainPhoneEndWithOneSessionInBothOrders() throws Exception {
+        GlareStatus status = status().orElseThrow();
+        // the plain phone (3009) is higher than AWARE_LOW (3000)
+        // 1. the aware endpoint's INVITE first: it rings at the plain phone, which then dials (and refuses the ringing call)
+        GlareEndpoint aware = registered(AWARE_LOW, b -> b);
+        CrossingCounters before = status.counters();
+        long dialAt = System.currentTimeMillis() + 4000;
+        // the plain phone rings for 3 s; it dials at dialAt and refuses the ringing call 0.5 s later (a slow
+        // phone), so its own INVITE reaches the proxy before that 486
+        CompletableFuture<Run> script = CompletableFuture.supplyAsync(() -> NetSipScript.run("plain-phones.pl", SCRIPT_TIMEOUT,
+                "--proxy", runtime.sipAddress(), "--domain", runtime.domain(), "--phone", phone(PLAIN_1, AWARE_LOW.name()),
+                "--dial-at-ms", Long.toString(dialAt), "--answer-after-ms", "3000", "--busy-after-ms", "500",
+                "--settle-ms", "1500"));
+        BoundedWait.untilTrue("the plain phone registered", Duration.ofSeconds(10),
+                () -> locations.lookup(aor(PLAIN_1)).isPresent() || script.isDone());
+        GlareEndpoint.PreparedCall prepared = aware.prepareCall(PLAIN_1.name());
+        long wait = dialAt - 1000 - System.currentTimeMillis();
+        assertTrue(wait > 0, "the plain phone took too long to register");
+        LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(wait)); // the stimulus is timed: ring 1 s before the plain phone dials
+        CallHandle call = prepared.send();
+        CallResult r = call.result().get(20, TimeUnit.SECONDS);
+        Run run = script.get(SCRIPT_TIMEOUT.toSeconds() + 5, TimeUnit.SECONDS);
+        assertTrue(r.established(), r + "\n" + call.trace() + "\n" + run.transcript());
+        run.expect(PLAIN_1.name(), "BUSY_SENT", e -> "ringing".equals(e.get("was")), "the ringing call refused when dialing");
+        assertEquals(200, run.expect(PLAIN_1.name(), "FINAL").code(), "the plain phone's own INVITE is the session\n" + run.transcript());
+        assertEquals(491, r.status(), "the aware side's INVITE ends 491: " + r);
+        awaitQuiet(status);
+        assertEquals(1, status.counters().crossingsSeen() - before.crossingsSeen());
+        assertEquals(1, status.counters().sessionsEstablished() - before.sessionsEstablished(), status.recentCrossings(1).toString());
+        call.hangUp();
+
+        // 2. the plain phone's INVITE first, the aware endpoint's second (it sees the plain phone's INVITE only later):
+        //    the aware side is L, its INVITE is held until the plain phone's own INVITE has ended
+        GlareEndpoint slow = registered(new SipUser(AWARE_LOW.name(), AWARE_LOW.password(), AWARE_LOW.endpointId()),
+                b -> b.inboundInviteDelay(Duration.ofMillis(300)));
+        CrossingCounters before2 = status.counters();
+        CompletableFuture<Run> script2 = CompletableFuture.supplyAsync(() -> NetSipScript.run("plain-phones.pl", SCRIPT_TIMEOUT,
+                "--proxy", runtime.sipAddress(), "--domain", runtime.domain(), "--phone", phone(PLAIN_1, AWARE_LOW.name()),
+                "--answer-after-ms", "200", "--settle-ms", "1500"));
+        awaitPending(status, 1, "the plain phone's INVITE pending", Duration.ofSeconds(15));
+        CallHandle call2 = slow.call(PLAIN_1.name());
+        CallResult r2 = call2.result().get(20, TimeUnit.SECONDS);
+        assertTrue(r2.established(), r2 + "\n" + call2.trace());
+        assertEquals(200, r2.status(), "the aware side's own INVITE is the session: " + r2);
+        call2.hangUp();
+        call2.ended().get(WAIT.toMillis(), TimeUnit.MILLISECONDS);
+        Run run2 = script2.get(SCRIPT_TIMEOUT.toSeconds() + 5, TimeUnit.SECONDS);
+        assertEquals(491, run2.expect(PLAIN_1.name(), "FINAL").code(), run2.transcript());
+        run2.expect(PLAIN_1.name(), "ESTABLISHED_IN");
+        awaitQuiet(status);
+        assertEquals(1, status.counters().crossingsSeen() - before2.crossingsSeen());
+        assertEquals(1, status.counters().sessionsEstablished() - before2.sessionsEstablished(), status.recentCrossings(1).toString());
+    }
+
+    // ------------------------------------------------------------------------------ stop / start while pending
+
+    @Test
+    @Timeout(value = 120, unit = TimeUnit.SECONDS)
+    void stoppingThePluginWhileACrossingIsPendingLeavesNoStuckTransaction() throws Exception {
+        // the plain phone (3009, H) dials first; the aware endpoint (3000, L) sends second and handles the
+        // plain phone's INVITE only 3 s later: the plugin holds L's INVITE until H's INVITE has ended
+        configure(Map.of("enabled", true, "glare.ng-timeout", 20000));
+        GlareStatus status = status().orElseThrow();
+        BoundedWait.untilTrue("ng-timeout applied", WAIT, status::enabled);
+        GlareEndpoint slow = registered(new SipUser(AWARE_LOW.name(), AWARE_LOW.password(), AWARE_LOW.endpointId()),
+                b -> b.inboundInviteDelay(Duration.ofSeconds(3)));
+        long crossingsBefore = status.counters().crossingsSeen();
+        CompletableFuture<Run> script = CompletableFuture.supplyAsync(() -> NetSipScript.run("plain-phones.pl", SCRIPT_TIMEOUT,
+                "--proxy", runtime.sipAddress(), "--domain", runtime.domain(), "--phone", phone(PLAIN_1, AWARE_LOW.name()),
+                "--answer-after-ms", "200", "--settle-ms", "1500"));
+        awaitPending(status, 1, "the plain phone's INVITE pending", Duration.ofSeconds(15));
+        CallHandle call = slow.call(PLAIN_1.name());
+        BoundedWait.untilTrue("the crossing detected and in progress", WAIT,
+                () -> status.counters().crossingsSeen() > crossingsBefore && status.counters().inProgress() == 1);
+        assertEquals(2, status.pendingInvites(), "both INVITEs pending in the plugin");
+
+        Bundle plugin = plugin();
+        plugin.stop();
+        assertEquals(Bundle.RESOLVED, plugin.getState());
+        // both callers get a final answer: no transaction stays stuck in the proxy
+        CallResult r = call.result().get(20, TimeUnit.SECONDS);
+        Run run = script.get(SCRIPT_TIMEOUT.toSeconds() + 5, TimeUnit.SECONDS);
+        run.expect(PLAIN_1.name(), "FINAL");
+        LOG.info("after stopping the plugin mid-crossing: aware side {}, plain phone FINAL {}", r,
+                run.expect(PLAIN_1.name(), "FINAL"));
+        call.hangUp();
+        call.ended().get(WAIT.toMillis(), TimeUnit.MILLISECONDS);
+
+        plugin.start();
+        GlareStatus restarted = awaitStatus();
+        assertEquals(0, restarted.pendingInvites(), "the pending table of the restarted plugin");
+        configure(Map.of("enabled", true));
+        // and crossings are resolved again
+        GlareEndpoint low = registered(ID_LOW, b -> b);
+        GlareEndpoint high = registered(ID_HIGH, this::second);
+        awaitQuiet(restarted);
+        assertEquals(Order.HIGHER_SENDS_SECOND, cross(restarted, new Pair("after restart", low, high, true), 0));
+        awaitQuiet(restarted);
+        assertEquals(0, restarted.pendingInvites());
+    }
+
+    // ------------------------------------------------------------------------------ helpers
+
+    private String aor(SipUser user) {
+        return TestUsers.aor(runtime, user);
+    }
+
+    private Bundle plugin() {
+        for (Bundle b : context.getBundles()) {
+            if (BSN.equals(b.getSymbolicName())) {
+                return b;
+            }
+        }
+        throw new AssertionError("no bundle " + BSN + " in the runtime (felix-config should ship deploy/glare-bundle.jar)");
+    }
+
+    private Optional<GlareStatus> status() {
+        ServiceReference<GlareStatus> ref = context.getServiceReference(GlareStatus.class);
+        return ref == null ? Optional.empty() : Optional.ofNullable(context.getService(ref));
+    }
+
+    private GlareStatus awaitStatus() throws TimeoutException {
+        return runtime.awaitService(GlareStatus.class, WAIT);
+    }
+
+    /** Replaces the plugin's configuration: the defaults (enabled, endpoint policy) plus these values. */
+    private void configure(Map<String, ?> properties) {
+        Map<String, Object> all = new HashMap<>();
+        all.put("enabled", true);
+        all.put("tiebreak.source", "endpoint");
+        all.putAll(properties);
+        runtime.configurationAdmin().update(GlareStatus.PID, all);
+    }
+
+    private GlareEndpoint endpoint(SipUser user, java.util.function.UnaryOperator<GlareEndpoint.Builder> options) {
+        GlareEndpoint ep = options.apply(GlareEndpoint.builder().user(user.name()).password(user.password())
+                .server(runtime.sipHost(), runtime.sipPort()).domain(runtime.domain()).id(user.endpointId())
+                .ackTimeout(Duration.ofSeconds(5)).glareTimeout(Duration.ofSeconds(8))).build();
+        synchronized (OPEN) {
+            OPEN.add(ep);
+        }
+        return ep;
+    }
+
+    private GlareEndpoint registered(SipUser user, java.util.function.UnaryOperator<GlareEndpoint.Builder> options)
+            throws Exception {
+        // one live binding per user: a test that re-registers a user closes (unregisters) its older endpoints first
+        synchronized (OPEN) {
+            for (GlareEndpoint old : new ArrayList<>(OPEN)) {
+                if (old.aor().startsWith(user.name() + "@")) {
+                    old.close();
+                    OPEN.remove(old);
+                }
+            }
+        }
+        BoundedWait.untilTrue(user.name() + " unregistered", WAIT, () -> locations.lookup(aor(user)).isEmpty());
+        GlareEndpoint ep = endpoint(user, options);
+        ep.register();
+        return ep;
+    }
+
+    private static void awaitPending(GlareStatus status, int count, String what) throws TimeoutException {
+        awaitPending(status, count, what, WAIT);
+    }
+
+    /** A tight bounded poll (a crossing's timing depends on it; {@link BoundedWait} pauses 20 ms). */
+    private static void awaitPending(GlareStatus status, int count, String what, Duration timeout) throws TimeoutException {
+        poll(what + " (pending " + count + ")", timeout, () -> status.pendingInvites() == count);
+    }
+
+    private static void awaitQuiet(GlareStatus status) throws TimeoutException {
+        poll("no crossing in progress and the pending table empty", WAIT,
+                () -> status.counters().inProgress() == 0 && status.pendingInvites() == 0);
+    }
+
+    private static void poll(String what, Duration timeout, BooleanSupplier condition) throws TimeoutException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() - deadline > 0) {
+                throw new TimeoutException("timed out after " + timeout.toMillis() + " ms waiting for " + what);
+            }
+            LockSupport.parkNanos(200_000);
+        }
+    }
+}
