@@ -296,6 +296,7 @@ public final class GlareResolver implements InviteInterceptor, RegistrationInter
         boolean record = false;
         synchronized (c) {
             t.ended = true;
+            t.aborted = end == InviteEnd.ABORTED;
             if (t.finalStatus == 0) {
                 t.finalStatus = switch (end) {
                     case ANSWERED -> 200;
@@ -321,7 +322,8 @@ public final class GlareResolver implements InviteInterceptor, RegistrationInter
             releaseLower.invite.release(InviteAction.forward(releaseLower.baseEdits));
         }
         if (record) {
-            CrossingOutcome outcome = c.outcome(false);
+            // an INVITE the proxy ended because the plugin went away is not a timeout of the crossing
+            CrossingOutcome outcome = c.outcome(c.first.aborted || c.second.aborted);
             CrossingRecord r = c.record(outcome);
             statistics.crossingEnded(r);
             if (outcome.abnormal()) {

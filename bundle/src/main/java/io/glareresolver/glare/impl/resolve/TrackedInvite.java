@@ -22,6 +22,8 @@ final class TrackedInvite {
     int finalStatus;
     OptionalInt answerPort = OptionalInt.empty();
     boolean ended;
+    /** The proxy ended it because the plugin was unbound or the proxy stopped ({@code InviteEnd.ABORTED}). */
+    boolean aborted;
     boolean answered;
 
     TrackedInvite(InitialInvite invite, CrossingParty party, HeaderEdits baseEdits, long trackedNanos) {
