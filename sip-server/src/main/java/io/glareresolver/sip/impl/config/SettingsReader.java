@@ -14,6 +14,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.function.Consumer;
 import java.util.function.Function;
 import java.util.regex.Pattern;
 
@@ -58,23 +59,26 @@ public final class SettingsReader {
     }
 
     /**
-     * Reads {@code props} over {@code previous}: absent keys keep their previous value.
+     * Reads {@code props} over {@code previous}: a key that is absent takes its default (an
+     * administrator who comments a line out of the {@code .cfg} file gets the default back); a key
+     * whose value is invalid keeps its previous value.
      */
     public ServerSettings read(Map<String, ?> props, ServerSettings previous) {
         refusals.clear();
+        ServerSettings d = ServerSettings.defaults();
         ServerSettings.Builder b = previous.toBuilder();
-        value(props, ADDRESS, this::address).ifPresent(b::address);
-        value(props, PORT, v -> intIn(v, 1, 65535)).ifPresent(b::port);
-        value(props, TRANSPORTS, SettingsReader::transports).ifPresent(b::transports);
-        value(props, DOMAIN, v -> host(v)).ifPresent(b::domain);
-        value(props, REALM, SettingsReader::realm).ifPresent(b::realm);
-        value(props, USERS_FILE, SettingsReader::path).ifPresent(b::usersFile);
-        value(props, DIGEST_ALGORITHMS, SettingsReader::algorithms).ifPresent(b::digestAlgorithms);
-        value(props, NONCE_LIFETIME, v -> intIn(v, 10, 86400)).ifPresent(s -> b.nonceLifetime(Duration.ofSeconds(s)));
+        apply(props, ADDRESS, this::address, b::address, d.address());
+        apply(props, PORT, v -> intIn(v, 1, 65535), b::port, d.port());
+        apply(props, TRANSPORTS, SettingsReader::transports, b::transports, d.transports());
+        apply(props, DOMAIN, v -> host(v), b::domain, d.domain());
+        apply(props, REALM, SettingsReader::realm, b::realm, d.realm());
+        apply(props, USERS_FILE, SettingsReader::path, b::usersFile, d.usersFile());
+        apply(props, DIGEST_ALGORITHMS, SettingsReader::algorithms, b::digestAlgorithms, d.digestAlgorithms());
+        apply(props, NONCE_LIFETIME, v -> Duration.ofSeconds(intIn(v, 10, 86400)), b::nonceLifetime, d.nonceLifetime());
 
-        int min = value(props, EXPIRES_MIN, v -> intIn(v, 1, Integer.MAX_VALUE)).orElse(previous.expiresMin());
-        int max = value(props, EXPIRES_MAX, v -> intIn(v, 1, Integer.MAX_VALUE)).orElse(previous.expiresMax());
-        int def = value(props, EXPIRES_DEFAULT, v -> intIn(v, 1, Integer.MAX_VALUE)).orElse(previous.expiresDefault());
+        int min = expires(props, EXPIRES_MIN, d.expiresMin(), previous.expiresMin());
+        int max = expires(props, EXPIRES_MAX, d.expiresMax(), previous.expiresMax());
+        int def = expires(props, EXPIRES_DEFAULT, d.expiresDefault(), previous.expiresDefault());
         if (min > max) {
             refuse(EXPIRES_MIN + "/" + EXPIRES_MAX, min + "/" + max, "expires.min is greater than expires.max");
             min = previous.expiresMin();
@@ -85,6 +89,22 @@ public final class SettingsReader {
             def = Math.max(min, Math.min(max, previous.expiresDefault()));
         }
         return b.expiresMin(min).expiresMax(max).expiresDefault(def).build();
+    }
+
+    /** Absent: the default; valid: the value; invalid: refused, nothing set (the builder holds the previous value). */
+    private <T> void apply(Map<String, ?> props, String key, Function<Object, T> parse, Consumer<T> set, T dflt) {
+        if (props.get(key) == null) {
+            set.accept(dflt);
+        } else {
+            value(props, key, parse).ifPresent(set);
+        }
+    }
+
+    private int expires(Map<String, ?> props, String key, int dflt, int previous) {
+        if (props.get(key) == null) {
+            return dflt;
+        }
+        return value(props, key, v -> intIn(v, 1, Integer.MAX_VALUE)).orElse(previous);
     }
 
     private <T> Optional<T> value(Map<String, ?> props, String key, Function<Object, T> parse) {

@@ -40,6 +40,17 @@ class SettingsReaderTest {
     }
 
     @Test
+    void aKeyTakenOutOfTheConfigurationReturnsToItsDefault() {
+        SettingsReader r = new SettingsReader();
+        ServerSettings moved = r.read(Map.of("port", "5062", "realm", "pbx", "expires.min", "120"), ServerSettings.defaults());
+        assertEquals(5062, moved.port());
+        // the administrator comments the lines out again: FileInstall delivers the file without them
+        ServerSettings back = r.read(Map.of(), moved);
+        assertEquals(ServerSettings.defaults(), back);
+        assertTrue(r.refusals().isEmpty(), r.refusals().toString());
+    }
+
+    @Test
     void invalidValuesAreRefusedAndThePreviousKept() {
         SettingsReader r = new SettingsReader();
         ServerSettings prev = ServerSettings.builder().port(5070).build();
