@@ -98,6 +98,7 @@ public interface GlareEndpoint extends AutoCloseable {
         Consumer<CallHandle> incoming = h -> { };
         Consumer<String> trace = t -> { };
         Duration inboundInviteDelay = Duration.ZERO;
+        java.util.function.Supplier<? extends java.util.concurrent.CompletionStage<?>> inboundInviteGate;
 
         Builder() {
         }
@@ -221,6 +222,21 @@ public interface GlareEndpoint extends AutoCloseable {
 
         public Duration inboundInviteDelay() {
             return inboundInviteDelay;
+        }
+
+        /**
+         * Test support: every incoming initial INVITE is handled only when the stage the gate
+         * returns for it completes (normally or not; on a timer thread; other messages go on
+         * meanwhile). A test opens the gate once a server has seen both crossing INVITEs, which
+         * fixes their arrival order without guessing a delay. Default none; never set it in use.
+         */
+        public Builder inboundInviteGate(java.util.function.Supplier<? extends java.util.concurrent.CompletionStage<?>> gate) {
+            this.inboundInviteGate = Objects.requireNonNull(gate);
+            return this;
+        }
+
+        public java.util.function.Supplier<? extends java.util.concurrent.CompletionStage<?>> inboundInviteGate() {
+            return inboundInviteGate;
         }
 
         /** Receives one line per SIP message sent or received (for the CLI's demo). */

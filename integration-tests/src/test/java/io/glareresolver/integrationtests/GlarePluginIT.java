@@ -55,11 +55,12 @@ import io.glareresolver.sip.api.Registration;
  * devices and by plain Net::SIP phones ({@code src/test/perl/plain-phones.pl}).
  *
  * <p>Arrival order: the second caller of a crossing is built with the test-support option
- * {@code inboundInviteDelay}, so it handles the peer's INVITE only after that delay. The test sends
- * the first INVITE, waits until the plugin holds it in its pending table
- * ({@link GlareStatus#pendingInvites()}), then sends the second: the server always sees the
- * first caller's INVITE first, and the second caller has not yet seen it when it sends its own,
- * so the two INVITEs really cross. Which of the two is H follows from the values (IDs: fixed per
+ * {@code inboundInviteGate}: it handles a peer's INVITE only when the test opens the gate. The test
+ * sends the first INVITE, waits until the plugin holds it in its pending table
+ * ({@link GlareStatus#pendingInvites()}), sends the second, and opens the gate once the plugin has
+ * counted the crossing: the server always sees the first caller's INVITE first, and the second
+ * caller has not yet handled it when it sends its own, so the two INVITEs really cross (no guessed
+ * delay: a loaded machine cannot reorder them). Which of the two is H follows from the values (IDs: fixed per
  * pair; random: per call, read back from who got 200 OK to its own INVITE).
  *
  * <p>{@code -Dglare.plugin.crossings=N} changes the count per arrival order (default 500).
@@ -73,8 +74,9 @@ class GlarePluginIT {
     static final int CROSSINGS = Integer.getInteger("glare.plugin.crossings", 500);
     static final Duration WAIT = Duration.ofSeconds(10);
     static final Duration SCRIPT_TIMEOUT = Duration.ofSeconds(40);
-    /** How long the second caller leaves a peer INVITE unhandled (see the class comment). */
-    static final Duration SECOND_CALLER_DELAY = Duration.ofMillis(25);
+    /** The gate of the second callers' incoming INVITEs (see the class comment); open unless a crossing is under way. */
+    private static final java.util.concurrent.atomic.AtomicReference<CompletableFuture<Void>> GATE =
+            new java.util.concurrent.atomic.AtomicReference<>(CompletableFuture.completedFuture(null));
 
     // users of this class only (ids 3001..): no other test registers them
     static final SipUser ID_LOW = new SipUser("gp-oscar", "gp-oscar-pw-1", 3001);
@@ -257,7 +259,7 @@ class GlarePluginIT {
     }
 
     private GlareEndpoint.Builder second(GlareEndpoint.Builder b) {
-        return b.inboundInviteDelay(SECOND_CALLER_DELAY);
+        return b.inboundInviteGate(GATE::get);
     }
 
     /** One crossing of a pair; returns which order it was (from who got 200 OK to its own INVITE). */
@@ -268,18 +270,27 @@ class GlarePluginIT {
         PortCounts secondPorts = pair.second.ports();
         GlareEndpoint.PreparedCall p1 = pair.first.prepareCall(pair.second.aor());
         GlareEndpoint.PreparedCall p2 = pair.second.prepareCall(pair.first.aor());
-        CallHandle h1 = p1.send();
-        awaitPending(status, 1, "the first INVITE of crossing " + n + " in the pending table");
-        CallHandle h2 = p2.send();
+        CompletableFuture<Void> gate = new CompletableFuture<>();
+        GATE.set(gate);
+        CallHandle h1;
+        CallHandle h2;
+        try {
+            h1 = p1.send();
+            awaitPending(status, 1, "the first INVITE of crossing " + n + " in the pending table");
+            h2 = p2.send();
+            poll("the plugin to see crossing " + n, WAIT, () -> status.counters().crossingsSeen() == crossingsBefore + 1);
+        } finally {
+            gate.complete(null); // the second caller now handles the first INVITE
+            GATE.set(CompletableFuture.completedFuture(null));
+        }
         CallResult r1 = h1.result().get(WAIT.toMillis(), TimeUnit.MILLISECONDS);
         CallResult r2 = h2.result().get(WAIT.toMillis(), TimeUnit.MILLISECONDS);
         String where = pair.name + ", crossing " + n + ": " + r1 + " / " + r2 + "\n" + h1.trace() + "\n" + h2.trace();
         assertTrue(r1.established() && r2.established(), "both sides in the session: " + where);
         assertEquals(r1.sessionCallId(), r2.sessionCallId(), "one session, not two: " + where);
-        // the first caller saw the peer's INVITE while its own was pending; the second caller sees the
-        // first INVITE only after its inbound delay, when its own call may already be up
+        // the first caller saw the peer's INVITE while its own was pending; the second caller handles the
+        // first INVITE only when the gate opens, when its own call may already be up
         assertTrue(r1.crossed(), "the INVITEs crossed: " + where);
-        assertEquals(crossingsBefore + 1, status.counters().crossingsSeen(), "the plugin saw this crossing: " + where);
         assertEquals(p1.localPort(), r1.localPort(), "first caller on the port it advertised: " + where);
         assertEquals(p2.localPort(), r2.localPort(), "second caller on the port it advertised: " + where);
         assertEquals(p2.localPort(), r1.remotePort(), where);
@@ -453,14 +464,21 @@ class GlarePluginIT {
 
         // 2. the plain phone's INVITE first, the aware endpoint's second (it sees the plain phone's INVITE only later):
         //    the aware side is L, its INVITE is held until the plain phone's own INVITE has ended
+        CompletableFuture<Void> gate2 = new CompletableFuture<>();
         GlareEndpoint slow = registered(new SipUser(AWARE_LOW.name(), AWARE_LOW.password(), AWARE_LOW.endpointId()),
-                b -> b.inboundInviteDelay(Duration.ofMillis(300)));
+                b -> b.inboundInviteGate(() -> gate2));
         CrossingCounters before2 = status.counters();
         CompletableFuture<Run> script2 = CompletableFuture.supplyAsync(() -> NetSipScript.run("plain-phones.pl", SCRIPT_TIMEOUT,
                 "--proxy", runtime.sipAddress(), "--domain", runtime.domain(), "--phone", phone(PLAIN_1, AWARE_LOW.name()),
                 "--answer-after-ms", "200", "--settle-ms", "1500"));
         awaitPending(status, 1, "the plain phone's INVITE pending", Duration.ofSeconds(15));
-        CallHandle call2 = slow.call(PLAIN_1.name());
+        CallHandle call2;
+        try {
+            call2 = slow.call(PLAIN_1.name());
+            poll("the crossing seen", WAIT, () -> status.counters().crossingsSeen() == before2.crossingsSeen() + 1);
+        } finally {
+            gate2.complete(null);
+        }
         CallResult r2 = call2.result().get(20, TimeUnit.SECONDS);
         assertTrue(r2.established(), r2 + "\n" + call2.trace());
         assertEquals(200, r2.status(), "the aware side's own INVITE is the session: " + r2);
@@ -480,25 +498,31 @@ class GlarePluginIT {
     @Timeout(value = 120, unit = TimeUnit.SECONDS)
     void stoppingThePluginWhileACrossingIsPendingLeavesNoStuckTransaction() throws Exception {
         // the plain phone (3009, H) dials first; the aware endpoint (3000, L) sends second and handles the
-        // plain phone's INVITE only 3 s later: the plugin holds L's INVITE until H's INVITE has ended
+        // plain phone's INVITE only after the plugin was stopped: till then the plugin holds L's INVITE
+        // (until H's INVITE has ended)
         configure(Map.of("enabled", true, "glare.ng-timeout", 20000));
         GlareStatus status = status().orElseThrow();
         BoundedWait.untilTrue("ng-timeout applied", WAIT, status::enabled);
+        CompletableFuture<Void> gate = new CompletableFuture<>();
         GlareEndpoint slow = registered(new SipUser(AWARE_LOW.name(), AWARE_LOW.password(), AWARE_LOW.endpointId()),
-                b -> b.inboundInviteDelay(Duration.ofSeconds(3)));
+                b -> b.inboundInviteGate(() -> gate));
         long crossingsBefore = status.counters().crossingsSeen();
         CompletableFuture<Run> script = CompletableFuture.supplyAsync(() -> NetSipScript.run("plain-phones.pl", SCRIPT_TIMEOUT,
                 "--proxy", runtime.sipAddress(), "--domain", runtime.domain(), "--phone", phone(PLAIN_1, AWARE_LOW.name()),
                 "--answer-after-ms", "200", "--settle-ms", "1500"));
         awaitPending(status, 1, "the plain phone's INVITE pending", Duration.ofSeconds(15));
-        CallHandle call = slow.call(PLAIN_1.name());
-        BoundedWait.untilTrue("the crossing detected and in progress", WAIT,
-                () -> status.counters().crossingsSeen() > crossingsBefore && status.counters().inProgress() == 1);
-        assertEquals(2, status.pendingInvites(), "both INVITEs pending in the plugin");
-
+        CallHandle call;
         Bundle plugin = plugin();
-        plugin.stop();
-        assertEquals(Bundle.RESOLVED, plugin.getState());
+        try {
+            call = slow.call(PLAIN_1.name());
+            BoundedWait.untilTrue("the crossing detected and in progress", WAIT,
+                    () -> status.counters().crossingsSeen() > crossingsBefore && status.counters().inProgress() == 1);
+            assertEquals(2, status.pendingInvites(), "both INVITEs pending in the plugin");
+            plugin.stop();
+            assertEquals(Bundle.RESOLVED, plugin.getState());
+        } finally {
+            gate.complete(null);
+        }
         // both callers get a final answer: no transaction stays stuck in the proxy
         CallResult r = call.result().get(20, TimeUnit.SECONDS);
         Run run = script.get(SCRIPT_TIMEOUT.toSeconds() + 5, TimeUnit.SECONDS);

@@ -157,7 +157,10 @@ class SipServerInContainerIT {
         deployer.deploy(INTERCEPTOR);
         long serviceId;
         try {
-            ServiceReference<InviteInterceptor> plugin = context.getServiceReference(InviteInterceptor.class);
+            // the runtime's own glare plugin registers an InviteInterceptor too: take the deployed bundle's
+            ServiceReference<InviteInterceptor> plugin = context.getServiceReferences(InviteInterceptor.class, null).stream()
+                    .filter(r -> !"io.glareresolver.glare".equals(r.getBundle().getSymbolicName()))
+                    .findFirst().orElse(null);
             assertNotNull(plugin, "the deployed bundle registered no InviteInterceptor");
             serviceId = (Long) plugin.getProperty("service.id");
             awaitBound(serviceId, true);

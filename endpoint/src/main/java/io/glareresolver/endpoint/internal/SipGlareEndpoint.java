@@ -838,24 +838,30 @@ public final class SipGlareEndpoint implements GlareEndpoint, SipListener {
     }
 
     /**
-     * Test support ({@link GlareEndpoint.Builder#inboundInviteDelay}): an initial INVITE is handled
-     * only after the delay, on a timer thread; everything else (the responses to our own INVITE,
+     * Test support ({@link GlareEndpoint.Builder#inboundInviteDelay}, {@link GlareEndpoint.Builder#inboundInviteGate}):
+     * an initial INVITE is handled only after the delay or once the gate opens, on a timer thread; everything else (the responses to our own INVITE,
      * its 407 challenge) goes on meanwhile, so our own INVITE can leave, authenticated, first.
      *
      * @return true if the INVITE was put off
      */
     private boolean delayInboundInvite(RequestEvent ev) {
         long millis = config.inboundInviteDelay().toMillis();
-        if (millis <= 0 || ((ToHeader) ev.getRequest().getHeader(ToHeader.NAME)).getTag() != null) {
+        var gate = config.inboundInviteGate();
+        if ((millis <= 0 && gate == null) || ((ToHeader) ev.getRequest().getHeader(ToHeader.NAME)).getTag() != null) {
             return false;
         }
-        INVITE_DELAYER.schedule(() -> {
+        Runnable handle = () -> {
             try {
                 onInvite(ev);
             } catch (Exception e) {
                 LOG.warn("call-id={} cannot handle the delayed INVITE: {}", callId(ev.getRequest()), e.toString());
             }
-        }, millis, TimeUnit.MILLISECONDS);
+        };
+        if (gate != null) {
+            gate.get().whenComplete((ignored, failure) -> INVITE_DELAYER.execute(handle)); // also test support (inboundInviteGate)
+        } else {
+            INVITE_DELAYER.schedule(handle, millis, TimeUnit.MILLISECONDS);
+        }
         return true;
     }
 
