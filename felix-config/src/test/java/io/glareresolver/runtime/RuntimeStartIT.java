@@ -226,9 +226,14 @@ class RuntimeStartIT {
         }
     }
 
+    /** bundle/N/*.jar plus what FileInstall hot-deploys from deploy/ (the glare plugin). */
     private static long bundleJars(Path home) throws IOException {
+        long deployed;
+        try (Stream<Path> jars = Files.list(home.resolve("deploy"))) {
+            deployed = jars.filter(p -> p.toString().endsWith(".jar")).count();
+        }
         try (Stream<Path> jars = Files.walk(home.resolve("bundle"), 2)) {
-            return jars.filter(p -> p.toString().endsWith(".jar")).count();
+            return jars.filter(p -> p.toString().endsWith(".jar")).count() + deployed;
         }
     }
 
