@@ -28,7 +28,8 @@ public final class CrossingResolver {
      * INVITE's caller is plain, it is made L. The first INVITE is already at that plain phone,
      * which, busy with its own INVITE, answers it 486; DESIGN §4.3's remedy, sending that INVITE
      * to it once more after its own has ended, draws 482 (RFC 3261 §8.2.2.2 merged request) from
-     * UAs that still hold the first transaction, or is dropped (Net::SIP). Holding the plain
+     * UAs that still hold the first transaction, or is taken for a retransmission and answered
+     * with the same 486 (Net::SIP 0.835). Holding the plain
      * side's INVITE is never needed then: its own INVITE is the session.
      *
      * @param first  the INVITE already forwarded

@@ -9,8 +9,8 @@ public enum OrderBasis {
      * a plain phone busy with its own INVITE answers that one 486. Sending it once more after the
      * plain phone's own INVITE has ended is not reliable: an RFC 3261 UAS may answer the same
      * Call-ID/CSeq on a new branch 482 (merged request, §8.2.2.2) while it still holds the first
-     * transaction (about 5 s on UDP), and Net::SIP silently drops an INVITE whose CSeq it has
-     * already seen in that call. So the plain caller's own INVITE (the second) is made the session,
+     * transaction (about 5 s on UDP), and Net::SIP 0.835 takes it for a retransmission and
+     * answers it with the same 486 again (its application never sees it; tried by hand). So the plain caller's own INVITE (the second) is made the session,
      * whatever the values say, and the other side answers it.
      */
     PLAIN_SECOND_CALLER
