@@ -160,7 +160,8 @@ class GlarePluginIT {
         ServiceComponents scr = runtime.serviceComponents();
         BoundedWait.untilTrue("sip-server's DS references bound to the plugin's service " + id, WAIT,
                 () -> scr.of(sipServer).stream().anyMatch(c -> c.boundServices().contains(id)));
-        assertTrue(scr.of(plugin).stream().allMatch(ServiceComponents.Component::usable), scr.of(plugin).toString());
+        assertTrue(scr.of(plugin).stream().anyMatch(c -> c.name().equals("io.glareresolver.glare.impl.component.GlareComponent")
+                && c.usable()), "the glare component active: " + scr.of(plugin));
     }
 
     @Test
@@ -393,6 +394,27 @@ class GlarePluginIT {
         assertOneEstablishedCall(plainPhones(null));
         assertSameRegistration(regA);
         assertSameRegistration(regB);
+    }
+
+    @Test
+    @Timeout(value = 60, unit = TimeUnit.SECONDS)
+    void disablingLeavesAnEstablishedCallAlone() throws Exception {
+        GlareStatus status = status().orElseThrow();
+        GlareEndpoint a = registered(ID_LOW, b -> b);
+        GlareEndpoint b = registered(ID_HIGH, x -> x);
+        CallHandle call = a.call(b.aor());
+        CallResult r = call.result().get(WAIT.toMillis(), TimeUnit.MILLISECONDS);
+        assertTrue(r.established(), r + "\n" + call.trace());
+        call.session().orElseThrow().echo(Duration.ofSeconds(2));
+
+        configure(Map.of("enabled", false));
+        BoundedWait.untilTrue("the plugin disabled", WAIT, () -> !status.enabled());
+        // the media path and the dialog are untouched: echo on the same ports, BYE through the proxy
+        call.session().orElseThrow().echo(Duration.ofSeconds(2));
+        call.hangUp();
+        CallResult ended = call.ended().get(WAIT.toMillis(), TimeUnit.MILLISECONDS);
+        assertEquals(r.sessionCallId(), ended.sessionCallId(), ended.toString());
+        BoundedWait.untilTrue("both ports closed", WAIT, () -> a.ports().open() == 0 && b.ports().open() == 0);
     }
 
     private Run plainPhones(Long dialAtMillis, String... extra) {
