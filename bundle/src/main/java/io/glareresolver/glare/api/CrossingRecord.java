@@ -1,6 +1,7 @@
 package io.glareresolver.glare.api;
 
 import java.time.Instant;
+import java.util.List;
 import java.util.Objects;
 
 /**
@@ -20,15 +21,28 @@ import java.util.Objects;
  * @param decision            what the server did, e.g. {@code FORWARD_WITH_REJECT / AWAIT_ANSWER}
  * @param outcome             how it ended
  * @param latencyMicros       second INVITE received to both sides holding a final answer, or -1
+ * @param messages            the SIP messages of the crossing as the server saw and sent them, in time order
+ *                            (bounded; since 1.1.0, empty where not recorded)
  */
 public record CrossingRecord(Instant detectedAt, String lowerAor, String higherAor, long lowerValue, long higherValue,
                              String lowerCallId, String higherCallId, boolean higherSentSecond,
                              int higherAdvertisedPort, int higherAnswerPort, int lowerAdvertisedPort,
-                             String decision, CrossingOutcome outcome, long latencyMicros) {
+                             String decision, CrossingOutcome outcome, long latencyMicros,
+                             List<CrossingMessage> messages) {
 
     public CrossingRecord {
         Objects.requireNonNull(detectedAt, "detectedAt");
         Objects.requireNonNull(outcome, "outcome");
+        messages = messages == null ? List.of() : List.copyOf(messages);
+    }
+
+    /** The 1.0 constructor: a record without its messages. */
+    public CrossingRecord(Instant detectedAt, String lowerAor, String higherAor, long lowerValue, long higherValue,
+                          String lowerCallId, String higherCallId, boolean higherSentSecond,
+                          int higherAdvertisedPort, int higherAnswerPort, int lowerAdvertisedPort,
+                          String decision, CrossingOutcome outcome, long latencyMicros) {
+        this(detectedAt, lowerAor, higherAor, lowerValue, higherValue, lowerCallId, higherCallId, higherSentSecond,
+                higherAdvertisedPort, higherAnswerPort, lowerAdvertisedPort, decision, outcome, latencyMicros, List.of());
     }
 
     /** @return true when H answered on the port it had advertised (the seed's point: no port churn) */

@@ -1,6 +1,7 @@
 package io.glareresolver.glare.api;
 
 import java.util.List;
+import java.util.Optional;
 
 /** The glare plugin's state, read-only (OSGi service). Settings change through Config Admin. */
 public interface GlareStatus {
@@ -22,4 +23,13 @@ public interface GlareStatus {
 
     /** @return how many initial INVITEs the pending-INVITE table holds now */
     int pendingInvites();
+
+    /**
+     * @return the last configuration the plugin refused (which setting, why, when); the previous
+     *         settings stayed in force. Empty when none was refused since the plugin started.
+     * @since 1.1.0
+     */
+    default Optional<String> lastRefusedSetting() {
+        return Optional.empty();
+    }
 }

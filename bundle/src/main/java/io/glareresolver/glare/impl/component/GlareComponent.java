@@ -45,6 +45,7 @@ public final class GlareComponent implements InviteInterceptor, RegistrationInte
 
     private ScheduledExecutorService timers;
     private volatile GlareResolver resolver;
+    private volatile String lastRefused;
 
     @Activate
     void activate(Map<String, Object> properties) {
@@ -53,6 +54,7 @@ public final class GlareComponent implements InviteInterceptor, RegistrationInte
             settings = GlareSettings.from(properties);
         } catch (GlareSettings.InvalidSettingException e) {
             LOG.error("glare settings refused: {}; starting with the defaults", e.getMessage());
+            refused(e.getMessage() + " (the defaults are in force)");
             settings = GlareSettings.DEFAULTS;
         }
         timers = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -72,7 +74,17 @@ public final class GlareComponent implements InviteInterceptor, RegistrationInte
             resolver.update(GlareSettings.from(properties));
         } catch (GlareSettings.InvalidSettingException e) {
             LOG.error("glare settings refused, the previous settings stay in force: {}", e.getMessage());
+            refused(e.getMessage() + " (the previous settings stay in force)");
         }
+    }
+
+    private void refused(String message) {
+        lastRefused = java.time.Instant.now().truncatedTo(java.time.temporal.ChronoUnit.SECONDS) + " " + message;
+    }
+
+    @Override
+    public java.util.Optional<String> lastRefusedSetting() {
+        return java.util.Optional.ofNullable(lastRefused);
     }
 
     @Deactivate

@@ -6,7 +6,12 @@ import io.glareresolver.glare.impl.crossing.CrossingPlan;
 import io.glareresolver.glare.impl.crossing.TiebreakSource;
 import io.glareresolver.protocol.TiebreakValue;
 
+import io.glareresolver.glare.api.CrossingMessage;
+
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
 
 /**
  * One detected crossing and what has happened to its two INVITEs so far. Mutations are
@@ -105,7 +110,18 @@ final class Crossing {
         return new CrossingRecord(detectedAt, l.party.aor(), h.party.aor(), value(l), value(h),
                 l.party.callId(), h.party.callId(), h == second,
                 h.party.mediaPort().orElse(-1), l.answerPort.orElse(-1), l.party.mediaPort().orElse(-1),
-                plan.secondAction() + " / " + plan.firstAction() + (plan.basis() == io.glareresolver.glare.impl.crossing.OrderBasis.VALUES ? "" : " (" + plan.basis() + ")"), outcome, latencyMicros);
+                plan.secondAction() + " / " + plan.firstAction() + (plan.basis() == io.glareresolver.glare.impl.crossing.OrderBasis.VALUES ? "" : " (" + plan.basis() + ")"), outcome, latencyMicros,
+                messages(l, h));
+    }
+
+    /** Both INVITEs' messages on one time line: the ladder (L's INVITE goes L to H, H's goes H to L). */
+    private static List<CrossingMessage> messages(TrackedInvite l, TrackedInvite h) {
+        long origin = Math.min(l.invite.receivedNanos(), h.invite.receivedNanos());
+        List<CrossingMessage> all = new ArrayList<>(l.trail.arrows(l.party.callId(), CrossingMessage.LOWER,
+                CrossingMessage.HIGHER, origin));
+        all.addAll(h.trail.arrows(h.party.callId(), CrossingMessage.HIGHER, CrossingMessage.LOWER, origin));
+        all.sort(Comparator.comparingLong(CrossingMessage::offsetMicros));
+        return all;
     }
 
     private long value(TrackedInvite t) {

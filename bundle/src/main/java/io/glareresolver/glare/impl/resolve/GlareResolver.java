@@ -12,6 +12,7 @@ import io.glareresolver.glare.impl.crossing.CrossingResolver;
 import io.glareresolver.glare.impl.crossing.FirstInviteAction;
 import io.glareresolver.glare.impl.crossing.PendingInvites;
 import io.glareresolver.glare.impl.crossing.SdpMediaPort;
+import io.glareresolver.glare.impl.resolve.MessageTrail.Hop;
 import io.glareresolver.glare.impl.stats.CrossingStatistics;
 import io.glareresolver.protocol.GlareHeaders;
 import io.glareresolver.protocol.GlareResolution;
@@ -111,7 +112,7 @@ public final class GlareResolver implements InviteInterceptor, RegistrationInter
                 c.recorded = true;
             }
             if (release) {
-                t.invite.release(InviteAction.forward(t.baseEdits));
+                t.invite.release(forwarded(t, t.baseEdits, "delivered: plugin let go"));
             }
             if (record) {
                 statistics.crossingEnded(c.record(CrossingOutcome.ABORTED));
@@ -172,6 +173,7 @@ public final class GlareResolver implements InviteInterceptor, RegistrationInter
         HeaderEdits base = edits.build();
 
         TrackedInvite me = new TrackedInvite(invite, party, base, System.nanoTime());
+        me.trail.add(Hop.CALLER_TO_SERVER, "INVITE", MessageTrail.glareHeaders(invite::headers), "");
         PendingInvites.Arrival<TrackedInvite> arrival = pending.arrive(party.leg(), me);
         if (arrival instanceof PendingInvites.Arrival.Untracked<TrackedInvite> u) {
             statistics.untracked();
@@ -182,7 +184,7 @@ public final class GlareResolver implements InviteInterceptor, RegistrationInter
         if (arrival instanceof PendingInvites.Arrival.Crossed<TrackedInvite> crossed) {
             return onCrossing(crossed.first(), me, s);
         }
-        return InviteAction.forward(base);
+        return forwarded(me, base, "forwarded");
     }
 
     private InviteAction onCrossing(TrackedInvite first, TrackedInvite second, GlareSettings s) {
@@ -195,7 +197,7 @@ public final class GlareResolver implements InviteInterceptor, RegistrationInter
         if (!plan.resolved()) {
             LOG.info("[{}] crossing {} / {} cannot be ordered ({}): left to plain RFC 3261", callId,
                     first.party.leg(), second.party.leg(), plan.comparison());
-            return InviteAction.forward(second.baseEdits);
+            return forwarded(second, second.baseEdits, "forwarded: not ordered");
         }
         TrackedInvite lower = c.lower();
         TrackedInvite higher = c.higher();
@@ -209,19 +211,23 @@ public final class GlareResolver implements InviteInterceptor, RegistrationInter
         }
         HeaderEdits acceptPeer = acceptPeer(lower);
         return switch (plan.secondAction()) {
-            case FORWARD_WITH_REJECT -> InviteAction.forward(with(second.baseEdits, GlareResolution.reject().format()));
+            case FORWARD_WITH_REJECT -> forwarded(second, with(second.baseEdits, GlareResolution.reject().format()),
+                    "forwarded with reject");
             case ANSWER_NG -> {
                 markFinal(c, second, 491, false);
+                second.trail.add(Hop.SERVER_TO_CALLER, "491 " + NG_REASON,
+                        MessageTrail.afterEdits(Map.of(), acceptPeer), "answered here for plain L");
                 yield InviteAction.answer(491, NG_REASON, acceptPeer);
             }
-            case FORWARD_WITH_ACCEPT -> InviteAction.forward(with(second.baseEdits, GlareResolution.accept().format()));
+            case FORWARD_WITH_ACCEPT -> forwarded(second, with(second.baseEdits, GlareResolution.accept().format()),
+                    "forwarded with accept");
             case HOLD_UNTIL_HIGHER_ENDS -> {
                 synchronized (c) {
                     c.lowerWaitsForHigher = true;
                 }
                 yield InviteAction.hold();
             }
-            case FORWARD_UNRESOLVED -> InviteAction.forward(second.baseEdits);
+            case FORWARD_UNRESOLVED -> forwarded(second, second.baseEdits, "forwarded");
         };
     }
 
@@ -232,6 +238,7 @@ public final class GlareResolver implements InviteInterceptor, RegistrationInter
             answered = h.finalStatus != 0 || h.ended;
         }
         if (!answered && tracked.containsKey(h.invite) && h.invite.cancelBranch()) {
+            h.trail.add(Hop.SERVER_TO_CALLEE, "CANCEL", Map.of(), "glare.ng-timeout");
             LOG.info("[{}] lower side {} did not answer the higher side's INVITE within glare.ng-timeout: CANCEL sent",
                     h.party.callId(), c.lower().party.aor());
         }
@@ -240,6 +247,25 @@ public final class GlareResolver implements InviteInterceptor, RegistrationInter
     @Override
     public ResponseAction onFinalResponse(InitialInvite invite, BranchResponse response) {
         TrackedInvite t = tracked.get(invite);
+        if (t != null) {
+            t.trail.add(Hop.CALLEE_TO_SERVER, response.status() + " " + response.reason(),
+                    MessageTrail.glareHeaders(response::headers), "");
+        }
+        ResponseAction action = responseAction(invite, response, t);
+        if (t != null) {
+            Map<String, String> received = MessageTrail.glareHeaders(response::headers);
+            if (action.kind() == ResponseAction.Kind.RELAY && action.status() == 0) {
+                t.trail.add(Hop.SERVER_TO_CALLER, response.status() + " " + response.reason(),
+                        MessageTrail.afterEdits(received, action.edits()), "relayed");
+            } else if (action.kind() == ResponseAction.Kind.RELAY) {
+                t.trail.add(Hop.SERVER_TO_CALLER, action.status() + " " + action.reason(),
+                        MessageTrail.afterEdits(received, action.edits()), "rewritten from " + response.status());
+            }
+        }
+        return action;
+    }
+
+    private ResponseAction responseAction(InitialInvite invite, BranchResponse response, TrackedInvite t) {
         Crossing c = t == null ? null : t.crossing;
         if (c == null || !c.resolved()) {
             if (c != null) {
@@ -281,11 +307,25 @@ public final class GlareResolver implements InviteInterceptor, RegistrationInter
         return ResponseAction.relay();
     }
 
+    /** The caller's CANCEL: the proxy answers it and CANCELs the branch itself (RFC 3261 §16.10). */
+    @Override
+    public void onCancel(InitialInvite invite) {
+        TrackedInvite t = tracked.get(invite);
+        if (t != null) {
+            t.trail.add(Hop.CALLER_TO_SERVER, "CANCEL", Map.of(), "");
+            t.trail.add(Hop.SERVER_TO_CALLEE, "CANCEL", Map.of(), "relayed");
+        }
+    }
+
     @Override
     public void onEnd(InitialInvite invite, InviteEnd end) {
         TrackedInvite t = tracked.remove(invite);
         if (t == null) {
             return;
+        }
+        if (end == InviteEnd.REJECTED) {
+            // RFC 3261 §17.1.1.3: the ACK of a non-2xx final response is hop by hop; its arrival ends the transaction
+            t.trail.add(Hop.CALLER_TO_SERVER, "ACK", Map.of(), "of the final response");
         }
         pending.remove(t.party.leg(), t);
         Crossing c = t.crossing;
@@ -319,7 +359,7 @@ public final class GlareResolver implements InviteInterceptor, RegistrationInter
             // DESIGN §4.3: a plain H gets L's INVITE as an ordinary incoming call once its own INVITE has ended.
             LOG.info("[{}] {}'s own INVITE ended ({}): delivering {}'s INVITE", releaseLower.party.callId(),
                     t.party.aor(), end, releaseLower.party.aor());
-            releaseLower.invite.release(InviteAction.forward(releaseLower.baseEdits));
+            releaseLower.invite.release(forwarded(releaseLower, releaseLower.baseEdits, "delivered after H's INVITE ended"));
         }
         if (record) {
             // an INVITE the proxy ended because the plugin went away is not a timeout of the crossing
@@ -368,6 +408,13 @@ public final class GlareResolver implements InviteInterceptor, RegistrationInter
             return true;
         }
         return invite.headers("Supported").stream().anyMatch(v -> v.trim().equalsIgnoreCase(GlareHeaders.OPTION_TAG));
+    }
+
+    /** Forwards (or releases) an INVITE and notes the copy the callee gets, Glare headers as edited. */
+    private static InviteAction forwarded(TrackedInvite t, HeaderEdits edits, String note) {
+        t.trail.add(Hop.SERVER_TO_CALLEE, "INVITE",
+                MessageTrail.afterEdits(MessageTrail.glareHeaders(t.invite::headers), edits), note);
+        return InviteAction.forward(edits);
     }
 
     private static HeaderEdits acceptPeer(TrackedInvite lower) {

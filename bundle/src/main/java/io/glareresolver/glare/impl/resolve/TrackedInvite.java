@@ -14,6 +14,8 @@ final class TrackedInvite {
     /** The edits every forwarding of this INVITE carries (stamped tie-break, stripped instructions). */
     final HeaderEdits baseEdits;
     final long trackedNanos;
+    /** What the server saw and sent for this INVITE (the console's ladder diagram). */
+    final MessageTrail trail = new MessageTrail();
 
     /** Set once, when the INVITE becomes part of a crossing. */
     volatile Crossing crossing;

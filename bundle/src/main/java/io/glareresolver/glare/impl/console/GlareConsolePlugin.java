@@ -1,0 +1,172 @@
+package io.glareresolver.glare.impl.console;
+
+import io.glareresolver.glare.api.CrossingCounters;
+import io.glareresolver.glare.api.CrossingMessage;
+import io.glareresolver.glare.api.CrossingRecord;
+import io.glareresolver.glare.api.GlareStatus;
+import io.glareresolver.glare.impl.component.EnabledSwitch;
+import io.glareresolver.sip.api.LocationService;
+import jakarta.servlet.Servlet;
+import jakarta.servlet.ServletException;
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
+import org.apache.felix.webconsole.servlet.AbstractServlet;
+import org.osgi.service.cm.ConfigurationAdmin;
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Reference;
+import org.osgi.service.component.annotations.ReferenceCardinality;
+import org.osgi.service.component.annotations.ReferencePolicy;
+import org.osgi.service.component.annotations.ReferencePolicyOption;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.SecureRandom;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The Web Console page "Glare" ({@code /system/console/glare}): status, the enable/disable switch,
+ * the counters and the recent crossings, each opening as a ladder diagram. The console's
+ * authentication guards every request. {@code GET .../glare/data.json} returns the page's data
+ * (polled by the page, so it refreshes without reloading); {@code POST .../glare} with
+ * {@code action=enable|disable} and the page's token switches the plugin through Config Admin.
+ * GET never changes anything.
+ */
+@Component(service = Servlet.class, property = {
+        "felix.webconsole.label=glare",
+        "felix.webconsole.title=Glare",
+        "felix.webconsole.category=Telephony"})
+public final class GlareConsolePlugin extends AbstractServlet {
+
+    private static final long serialVersionUID = 1L;
+    private static final Logger LOG = LoggerFactory.getLogger(GlareConsolePlugin.class);
+    static final String TOKEN_HEADER = "X-Glare-Token";
+    private static final int TABLE_ROWS = 50;
+
+    /** Cross-site request check: a page on another site cannot read this value, so cannot POST with it. */
+    private final String token = HexFormat.of().formatHex(SecureRandom.getSeed(16));
+
+    @Reference
+    private transient GlareStatus status;
+
+    @Reference
+    private transient ConfigurationAdmin configAdmin;
+
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
+            policyOption = ReferencePolicyOption.GREEDY)
+    private volatile transient LocationService location;
+
+    @Override
+    protected void doGet(HttpServletRequest req, HttpServletResponse resp) throws ServletException, IOException {
+        if (req.getRequestURI().endsWith("/glare/data.json")) {
+            setNoCache(resp);
+            resp.setContentType("application/json");
+            resp.setCharacterEncoding("UTF-8");
+            resp.getWriter().write(JsonText.of(data()));
+            return;
+        }
+        super.doGet(req, resp);
+    }
+
+    @Override
+    protected void doPost(HttpServletRequest req, HttpServletResponse resp) throws IOException {
+        String offered = req.getHeader(TOKEN_HEADER);
+        if (offered == null) {
+            offered = req.getParameter("token");
+        }
+        if (offered == null || !MessageDigest.isEqual(offered.getBytes(StandardCharsets.UTF_8),
+                token.getBytes(StandardCharsets.UTF_8))) {
+            resp.sendError(HttpServletResponse.SC_FORBIDDEN, "missing or wrong page token");
+            return;
+        }
+        String action = req.getParameter("action");
+        if (!"enable".equals(action) && !"disable".equals(action)) {
+            resp.sendError(HttpServletResponse.SC_BAD_REQUEST, "action must be enable or disable");
+            return;
+        }
+        boolean on = "enable".equals(action);
+        EnabledSwitch.write(configAdmin, on);
+        LOG.info("glare plugin {} from the Web Console (user {})", on ? "enabled" : "disabled",
+                req.getRemoteUser() == null ? "-" : req.getRemoteUser());
+        setNoCache(resp);
+        resp.setContentType("application/json");
+        resp.getWriter().write(JsonText.of(Map.of("requested", on)));
+    }
+
+    @Override
+    public void renderContent(HttpServletRequest req, HttpServletResponse resp) throws IOException {
+        String page;
+        try (InputStream in = GlareConsolePlugin.class.getResourceAsStream("glare-page.html")) {
+            page = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        }
+        resp.getWriter().write(page.replace("@TOKEN@", token));
+    }
+
+    private Map<String, Object> data() {
+        CrossingCounters c = status.counters();
+        Map<String, Object> d = new LinkedHashMap<>();
+        d.put("enabled", status.enabled());
+        d.put("policy", status.tiebreakSource());
+        d.put("boundToSipServer", location != null);
+        d.put("pendingInvites", status.pendingInvites());
+        d.put("lastRefusedSetting", status.lastRefusedSetting().orElse(""));
+        Map<String, Object> counters = new LinkedHashMap<>();
+        counters.put("crossingsSeen", c.crossingsSeen());
+        counters.put("resolved", c.resolved());
+        counters.put("sessionsEstablished", c.sessionsEstablished());
+        counters.put("abnormal", c.abnormalTotal());
+        counters.put("portsKept", c.portsKept());
+        counters.put("portsChanged", c.portsChanged());
+        counters.put("malformedRefused", c.malformedRefused());
+        counters.put("inProgress", c.inProgress());
+        counters.put("latencyP50Micros", c.latencyP50Micros());
+        counters.put("latencyP99Micros", c.latencyP99Micros());
+        d.put("counters", counters);
+        List<Object> rows = new ArrayList<>();
+        for (CrossingRecord r : status.recentCrossings(TABLE_ROWS)) {
+            Map<String, Object> row = new LinkedHashMap<>();
+            row.put("time", r.detectedAt().toString());
+            row.put("lower", r.lowerAor());
+            row.put("higher", r.higherAor());
+            row.put("lowerValue", r.lowerValue());
+            row.put("higherValue", r.higherValue());
+            row.put("lowerCallId", r.lowerCallId());
+            row.put("higherCallId", r.higherCallId());
+            row.put("okSentBy", switch (r.outcome()) {
+                case SESSION_ESTABLISHED -> r.higherAor();
+                case BOTH_OK -> "both";
+                case WRONG_SIDE -> r.lowerAor();
+                default -> "nobody";
+            });
+            row.put("higherAdvertisedPort", r.higherAdvertisedPort());
+            row.put("higherAnswerPort", r.higherAnswerPort());
+            row.put("lowerAdvertisedPort", r.lowerAdvertisedPort());
+            row.put("decision", r.decision());
+            row.put("outcome", r.outcome().name());
+            row.put("latencyMicros", r.latencyMicros());
+            List<Object> messages = new ArrayList<>();
+            for (CrossingMessage m : r.messages()) {
+                Map<String, Object> a = new LinkedHashMap<>();
+                a.put("offsetMicros", m.offsetMicros());
+                a.put("from", m.from());
+                a.put("to", m.to());
+                a.put("label", m.label());
+                a.put("callId", m.callId());
+                a.put("headers", m.glareHeaders());
+                a.put("note", m.note());
+                messages.add(a);
+            }
+            row.put("messages", messages);
+            rows.add(row);
+        }
+        d.put("crossings", rows);
+        return d;
+    }
+}
