@@ -10,8 +10,9 @@ package io.glareresolver.glare.pbx;
  * @param amiResolved      crossings resolved by a manager action that Asterisk accepted
  * @param amiUnresolved    crossings the tie-break could not order (left to the PBX)
  * @param amiActionFailures manager actions Asterisk refused or that could not be sent
- * @param amiConnected     true while the manager connection is logged in
- * @param amiConnects      successful logins (the first and every reconnect)
+ * @param amiConnected     true while the manager connection is up (set when Asterisk's banner is read and
+ *                         after a login, cleared when the connection drops or a login fails)
+ * @param amiConnects      connections made to the manager interface (the first and every reconnect)
  */
 public record PbxCounters(long agiRequests, long agiCrossings, long agiFailures, long amiCrossings, long amiResolved,
                           long amiUnresolved, long amiActionFailures, boolean amiConnected, long amiConnects) {

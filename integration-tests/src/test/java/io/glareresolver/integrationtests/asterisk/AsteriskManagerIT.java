@@ -100,6 +100,38 @@ class AsteriskManagerIT {
             assertTrue(logs.contains("AMI glare@127.0.0.1:" + pbx.port() + ": logged in"), "the watcher logs its login");
             assertTrue(logs.contains("Hangup PJSIP/232-00000032 cause 17"), "the watcher logs its actions");
             assertFalse(logs.contains(SECRET), "the AMI secret appears in the logs");
+            PbxInRuntime.delete(context, PbxInRuntime.AMI_PID);
+        }
+    }
+
+    @Test
+    void placeholderSecretRefusesToConnectAndAWrongSecretIsRetriedWithBackOff() throws Exception {
+        contextForCleanup = context;
+        PbxInRuntime.plugin(context);
+        String wrong = "wrong-" + UUID.randomUUID();
+        try (CapturedOutput output = CapturedOutput.install();
+             AsteriskManagerSimulator pbx = new AsteriskManagerSimulator("glare", SECRET)) {
+            // the shipped placeholder: no connection at all
+            PbxInRuntime.configure(runtime, PbxInRuntime.AMI_PID, Map.of("host", "127.0.0.1", "port", pbx.port(),
+                    "username", "glare", "secret", "CHANGE-ME"));
+            BoundedWait.untilTrue("the placeholder refused", WAIT,
+                    () -> output.text().contains("AMI glare@127.0.0.1:" + pbx.port() + ": no secret configured"));
+            // a wrong secret: refused by the PBX, retried after 100, 200, 400 ms ... (bounded by 800 ms)
+            PbxInRuntime.configure(runtime, PbxInRuntime.AMI_PID, Map.of("host", "127.0.0.1", "port", pbx.port(),
+                    "username", "glare", "secret", wrong, "reconnect.initial", 100L, "reconnect.maximum", 800L));
+            BoundedWait.untilTrue("three refused logins", WAIT, () -> pbx.failedLogins() >= 3);
+            assertEquals(0, pbx.logins());
+            assertTrue(output.text().contains("authentication failed (check username and secret); retrying in 200 ms"),
+                    "the back-off doubles");
+            // the right secret: logged in
+            PbxInRuntime.configure(runtime, PbxInRuntime.AMI_PID, Map.of("host", "127.0.0.1", "port", pbx.port(),
+                    "username", "glare", "secret", SECRET, "reconnect.initial", 100L));
+            pbx.awaitLogin(1, WAIT);
+            String logs = output.text();
+            assertFalse(logs.contains(wrong), "a wrong secret appears in the logs");
+            assertFalse(logs.contains(SECRET), "the secret appears in the logs");
+            // off again while the PBX is still there (its logoff is answered)
+            PbxInRuntime.delete(context, PbxInRuntime.AMI_PID);
         }
     }
 

@@ -44,6 +44,7 @@ public final class AsteriskManagerSimulator implements AutoCloseable {
     private final AtomicReference<OutputStream> loggedIn = new AtomicReference<>();
     private final AtomicInteger logins = new AtomicInteger();
     private final AtomicInteger failedLogins = new AtomicInteger();
+    private final AtomicInteger connections = new AtomicInteger();
     private final BlockingQueue<Map<String, String>> callActions = new LinkedBlockingQueue<>();
     private final BlockingQueue<Integer> loginEvents = new LinkedBlockingQueue<>();
     private volatile boolean closed;
@@ -63,6 +64,11 @@ public final class AsteriskManagerSimulator implements AutoCloseable {
 
     public int logins() {
         return logins.get();
+    }
+
+    /** TCP connections accepted so far. */
+    public int connections() {
+        return connections.get();
     }
 
     public int failedLogins() {
@@ -122,6 +128,7 @@ public final class AsteriskManagerSimulator implements AutoCloseable {
         while (!closed) {
             try {
                 Socket s = server.accept();
+                connections.incrementAndGet();
                 Socket previous = current.getAndSet(s);
                 if (previous != null) {
                     previous.close();

@@ -40,8 +40,9 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.OptionalLong;
-import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -60,6 +61,7 @@ import java.util.concurrent.TimeUnit;
 public final class AmiComponent {
 
     private static final Logger LOG = LoggerFactory.getLogger(AmiComponent.class);
+    private static final int SEND_ATTEMPTS = 50;
 
     @Reference
     private PbxStatusComponent status;
@@ -102,11 +104,14 @@ public final class AmiComponent {
                 (higher, lower) -> yieldCall(config, resolution, higher, lower), Clock.systemUTC());
         c.addEventListener(new EventFeed(watcher));
         connection = c;
-        connector = Executors.newSingleThreadScheduledExecutor(r -> {
+        ScheduledThreadPoolExecutor executor = new ScheduledThreadPoolExecutor(1, r -> {
             Thread t = new Thread(r, "glare-ami-connect");
             t.setDaemon(true);
             return t;
         });
+        // on deactivation: drop waiting retries, let a login in progress finish (not interrupted)
+        executor.setExecuteExistingDelayedTasksAfterShutdownPolicy(false);
+        connector = executor;
         connector.execute(() -> login(Math.max(10, config.reconnect_initial()), Math.max(10, config.reconnect_maximum())));
         LOG.info("AMI watcher started for {} (tiebreak.source={}, resolve.action={})", target, source.token(),
                 resolution.token());
@@ -116,20 +121,34 @@ public final class AmiComponent {
     void deactivate() {
         stopped = true;
         if (connector != null) {
-            connector.shutdownNow();
+            connector.shutdown();
+            try {
+                // a login in progress finishes (bounded by Asterisk-Java's own timeouts) before the logoff below
+                if (!connector.awaitTermination(10, TimeUnit.SECONDS)) {
+                    LOG.warn("AMI {}: login still in progress after 10 s", target);
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
         }
         if (connection != null) {
-            try {
-                if (connection.getState() == ManagerConnectionState.CONNECTED
-                        || connection.getState() == ManagerConnectionState.RECONNECTING) {
-                    connection.logoff();
-                }
-            } catch (RuntimeException e) {
-                LOG.debug("AMI {} logoff: {}", target, e.toString());
-            }
+            logoff();
             status.amiConnected(false);
         }
         LOG.info("AMI watcher for {} stopped", target);
+    }
+
+    /** Ends the session and Asterisk-Java's keep-alive (its reconnect loop stops in RECONNECTING too). */
+    private void logoff() {
+        try {
+            ManagerConnectionState state = connection.getState();
+            if (state == ManagerConnectionState.CONNECTED || state == ManagerConnectionState.RECONNECTING
+                    || state == ManagerConnectionState.CONNECTING) {
+                connection.logoff();
+            }
+        } catch (RuntimeException e) {
+            LOG.debug("AMI {} logoff: {}", target, e.toString());
+        }
     }
 
     private void login(long delay, long maximum) {
@@ -138,6 +157,11 @@ public final class AmiComponent {
         }
         try {
             connection.login();
+            if (stopped) {
+                logoff();
+                return;
+            }
+            status.amiConnected(true);
             LOG.info("AMI {}: logged in", target);
             return;
         } catch (AuthenticationFailedException e) {
@@ -145,9 +169,18 @@ public final class AmiComponent {
         } catch (IOException | TimeoutException | IllegalStateException e) {
             LOG.warn("AMI {}: cannot log in ({}); retrying in {} ms", target, e.getClass().getSimpleName(), delay);
         }
+        status.amiConnected(false);
         if (!stopped) {
             long next = Math.min(maximum, delay * 2);
-            connector.schedule(() -> login(next, maximum), delay, TimeUnit.MILLISECONDS);
+            later(() -> login(next, maximum), delay);
+        }
+    }
+
+    private void later(Runnable task, long delayMillis) {
+        try {
+            connector.schedule(task, delayMillis, TimeUnit.MILLISECONDS);
+        } catch (RejectedExecutionException e) {
+            // deactivated meanwhile
         }
     }
 
@@ -180,13 +213,31 @@ public final class AmiComponent {
                 description = "Hangup " + higher.channel() + " cause " + config.hangup_cause();
             }
         }
+        send(action, description, 0);
+        return description;
+    }
+
+    /**
+     * Sends an action; while the connection is not (yet, again) logged in, e.g. events that arrive
+     * while Asterisk-Java still completes its login, it is retried every 100 ms for up to 5 s.
+     */
+    private void send(AbstractManagerAction action, String description, int attempt) {
+        if (stopped) {
+            return;
+        }
         try {
             connection.sendAction(action, response -> onActionResponse(description, response));
+        } catch (IllegalStateException e) {
+            if (attempt < SEND_ATTEMPTS) {
+                later(() -> send(action, description, attempt + 1), 100);
+            } else {
+                status.amiActionDone(false);
+                LOG.warn("AMI {}: {} not sent: not connected for {} ms", target, description, SEND_ATTEMPTS * 100);
+            }
         } catch (IOException | RuntimeException e) {
             status.amiActionDone(false);
             LOG.warn("AMI {}: {} not sent: {}", target, description, e.toString());
         }
-        return description;
     }
 
     private void onActionResponse(String description, ManagerResponse response) {
