@@ -1,0 +1,266 @@
+package io.glareresolver.integrationtests.operations;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import io.glareresolver.endpoint.CallHandle;
+import io.glareresolver.endpoint.CallResult;
+import io.glareresolver.endpoint.GlareEndpoint;
+import io.glareresolver.integrationtests.felix.SipUsersFile.SipUser;
+import io.glareresolver.protocol.TiebreakValue;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * Operations (issue 6) on the real runtime ({@link GlareRuntimeProcess}: {@code bin/start} of a
+ * copy of the felix-config assembly, free loopback ports): hot deploy through FileInstall with
+ * two registered endpoints (copy in, cross, replace, cross, delete, plain), registrations asserted
+ * through the registrar ({@code sip:registrations}) and an established call's BYE across the
+ * delete; the Gogo commands; the Web Console page's data, its switch (POST with the page token,
+ * written to Config Admin and back to {@code etc/}); an invalid setting refused and shown.
+ */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class OperationsRuntimeIT {
+
+    static final SipUser LOW = new SipUser("op-lena", "op-lena-pw-1", 4001);
+    static final SipUser HIGH = new SipUser("op-hugo", "op-hugo-pw-2", 4002);
+    static final SipUser THIRD = new SipUser("op-tom", "op-tom-pw-3", 4003);
+    static final Duration WAIT = Duration.ofSeconds(20);
+    /** Holds the second caller's handling of the first INVITE until the server has counted the crossing. */
+    static final AtomicReference<CompletableFuture<Void>> GATE =
+            new AtomicReference<>(CompletableFuture.completedFuture(null));
+
+    static GlareRuntimeProcess runtime;
+    static final List<GlareEndpoint> OPEN = new ArrayList<>();
+
+    @BeforeAll
+    static void start() throws Exception {
+        Path work = Files.createDirectories(Path.of("target/operations").toAbsolutePath());
+        runtime = GlareRuntimeProcess.start(work, LOW, HIGH, THIRD);
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        for (GlareEndpoint ep : OPEN) {
+            ep.close();
+        }
+        if (runtime != null) {
+            runtime.close();
+        }
+    }
+
+    static GlareEndpoint endpoint(SipUser user, boolean gated) {
+        GlareEndpoint.Builder b = GlareEndpoint.builder().user(user.name()).password(user.password())
+                .server(runtime.sipHost(), runtime.sipPort).domain(runtime.domain()).id(user.endpointId())
+                .ackTimeout(Duration.ofSeconds(5)).glareTimeout(Duration.ofSeconds(8));
+        if (gated) {
+            b.inboundInviteGate(GATE::get);
+        }
+        GlareEndpoint ep = b.build();
+        OPEN.add(ep);
+        return ep;
+    }
+
+    static long number(String json, String key) {
+        Matcher m = Pattern.compile("\"" + key + "\":(-?\\d+)").matcher(json);
+        assertTrue(m.find(), key + " in " + json);
+        return Long.parseLong(m.group(1));
+    }
+
+    /**
+     * One crossing, arrival order fixed: {@code first} sends, the server holds it as pending
+     * (read from the Glare page's data), {@code second} sends, and once the server counted the
+     * crossing the second caller may handle the first INVITE.
+     *
+     * @return the two results, first caller's first
+     */
+    static CallResult[] cross(GlareEndpoint first, GlareEndpoint second) throws Exception {
+        long seen = number(runtime.data(), "crossingsSeen");
+        GlareEndpoint.PreparedCall p1 = first.prepareCall(second.aor());
+        GlareEndpoint.PreparedCall p2 = second.prepareCall(first.aor());
+        CompletableFuture<Void> gate = new CompletableFuture<>();
+        GATE.set(gate);
+        CallHandle h1;
+        CallHandle h2;
+        try {
+            h1 = p1.send();
+            runtime.poll("the first INVITE pending at the server", () -> number(runtime.data(), "pendingInvites") == 1);
+            h2 = p2.send();
+            runtime.poll("the server to count the crossing", () -> number(runtime.data(), "crossingsSeen") == seen + 1);
+        } finally {
+            gate.complete(null);
+            GATE.set(CompletableFuture.completedFuture(null));
+        }
+        CallResult r1 = h1.result().get(WAIT.toMillis(), TimeUnit.MILLISECONDS);
+        CallResult r2 = h2.result().get(WAIT.toMillis(), TimeUnit.MILLISECONDS);
+        String where = r1 + " / " + r2 + "\n" + h1.trace() + "\n" + h2.trace();
+        assertTrue(r1.established() && r2.established(), "both in the session: " + where);
+        assertEquals(r1.sessionCallId(), r2.sessionCallId(), "one session: " + where);
+        h1.hangUp();
+        h1.ended().get(WAIT.toMillis(), TimeUnit.MILLISECONDS);
+        h2.ended().get(WAIT.toMillis(), TimeUnit.MILLISECONDS);
+        runtime.poll("the crossing recorded", () -> number(runtime.data(), "inProgress") == 0
+                && number(runtime.data(), "pendingInvites") == 0);
+        return new CallResult[] {r1, r2};
+    }
+
+    static void assertRegistered(String what, String... aors) throws Exception {
+        String regs = runtime.gogo("sip:registrations");
+        for (String aor : aors) {
+            assertTrue(regs.contains(aor), what + ": " + aor + " in sip:registrations:\n" + regs);
+        }
+    }
+
+    @Test
+    @Order(1)
+    @Timeout(value = 180, unit = TimeUnit.SECONDS)
+    void hotDeployKeepsRegistrationsAndCallsAndTheGogoCommandsReportIt() throws Exception {
+        GlareEndpoint low = endpoint(LOW, false);
+        GlareEndpoint high = endpoint(HIGH, true);
+        low.register();
+        high.register();
+        assertRegistered("before the plugin is deployed", low.aor(), high.aor());
+        assertTrue(runtime.gogo("glare:status").contains("CommandNotFoundException"), "no glare commands yet");
+
+        // 1. copy the jar in: installed and started
+        runtime.deployPlugin(GlareRuntimeProcess.PLUGIN_JAR);
+        runtime.awaitPluginPage(true);
+        assertTrue(runtime.data().contains("\"boundToSipServer\":true"), runtime.data());
+        String status = runtime.gogo("glare:status");
+        assertTrue(status.contains("glare plugin: enabled"), status);
+        assertTrue(status.contains("crossings seen: 0"), status);
+        assertEquals("no crossings yet", runtime.gogo("glare:crossings"));
+        assertRegistered("after the deploy", low.aor(), high.aor());
+
+        // cross: one session, counted by the plugin, shown by glare:crossings
+        CallResult[] r = cross(low, high);
+        assertEquals(200, r[0].status(), "L (4001) sent first: its INVITE is the session");
+        assertEquals(491, r[1].status(), "H got 491");
+        status = runtime.gogo("glare:status");
+        assertTrue(status.contains("crossings seen: 1"), status);
+        assertTrue(status.contains("sessions established: 1"), status);
+        String crossings = runtime.gogo("glare:crossings 5");
+        assertTrue(crossings.contains(low.aor() + " (4001)") && crossings.contains(high.aor() + " (4002)")
+                && crossings.contains("SESSION_ESTABLISHED"), crossings);
+
+        // 2. replace the jar with a rebuilt copy: FileInstall updates the bundle
+        Path rebuilt = GlareRuntimeProcess.withBundleVersion(GlareRuntimeProcess.PLUGIN_JAR,
+                runtime.home.resolveSibling("glare-bundle-rebuilt.jar"), "0.1.0.rebuilt");
+        runtime.deployPlugin(rebuilt);
+        runtime.poll("the rebuilt plugin active", () -> runtime.get("/system/console/bundles.json").body()
+                .contains("0.1.0.rebuilt"));
+        runtime.awaitPluginPage(true);
+        runtime.poll("the updated plugin bound", () -> runtime.data().contains("\"boundToSipServer\":true"));
+        assertRegistered("after the update", low.aor(), high.aor());
+        assertTrue(runtime.gogo("glare:status").contains("crossings seen: 0"), "a new plugin instance counts afresh");
+        r = cross(low, high);
+        assertEquals(200, r[0].status());
+        assertEquals(491, r[1].status());
+        assertTrue(runtime.gogo("glare:status").contains("crossings seen: 1"));
+
+        // 3. an established call survives the delete: its BYE still routes
+        CallHandle call = low.call(high.aor());
+        CallResult up = call.result().get(WAIT.toMillis(), TimeUnit.MILLISECONDS);
+        assertTrue(up.established(), up + "\n" + call.trace());
+        runtime.deletePlugin();
+        runtime.awaitPluginPage(false);
+        runtime.poll("the plugin's interceptor unbound", () -> runtime.logText()
+                .contains("interceptor unbound: io.glareresolver.glare.impl.component.GlareComponent"));
+        call.hangUp();
+        CallResult ended = call.ended().get(WAIT.toMillis(), TimeUnit.MILLISECONDS);
+        assertTrue(call.trace().stream().anyMatch(l -> l.contains("BYE")), "BYE sent: " + call.trace());
+        assertRegistered("after the delete", low.aor(), high.aor());
+        assertTrue(runtime.gogo("glare:status").contains("CommandNotFoundException"), "the glare commands are gone");
+
+        // plain behaviour: the registrar's 200 OK no longer carries the plugin's Glare-Tiebreak
+        GlareEndpoint third = endpoint(THIRD, false);
+        assertEquals(Optional.empty(), third.register().tiebreak(), "no glare plugin, no Glare-Tiebreak on REGISTER 200 OK");
+        assertRegistered("a new registration without the plugin", third.aor(), low.aor(), high.aor());
+        assertTrue(runtime.alive(), "the runtime keeps running; ended call: " + ended);
+
+        // and back: deployed again, REGISTER 200 OK carries the endpoint ID again
+        runtime.deployPlugin(GlareRuntimeProcess.PLUGIN_JAR);
+        runtime.awaitPluginPage(true);
+        runtime.poll("bound again", () -> runtime.data().contains("\"boundToSipServer\":true"));
+        assertEquals(Optional.of(TiebreakValue.id(THIRD.endpointId())), third.register().tiebreak());
+    }
+
+    @Test
+    @Order(2)
+    @Timeout(value = 120, unit = TimeUnit.SECONDS)
+    void consoleSwitchIsAPostWithThePageTokenWrittenToConfigAdminAndInvalidSettingsAreRefused() throws Exception {
+        if (!runtime.pluginDeployed()) {
+            runtime.deployPlugin(GlareRuntimeProcess.PLUGIN_JAR);
+        }
+        runtime.awaitPluginPage(true);
+        var page = runtime.get("/system/console/glare");
+        assertEquals(200, page.statusCode());
+        assertTrue(page.body().contains("Recent crossings"), "the console frame holds the plugin's content");
+        Matcher token = Pattern.compile("data-token=\"([0-9a-f]+)\"").matcher(page.body());
+        assertTrue(token.find(), "the page carries its token");
+        assertEquals(401, java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(
+                java.net.URI.create(runtime.consoleUrl("/system/console/glare/data.json"))).build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString()).statusCode(), "the console's login guards the page");
+        assertEquals(200, runtime.get("/system/console/glare?action=disable").statusCode());
+        assertTrue(runtime.data().contains("\"enabled\":true"), "GET does not switch");
+        assertEquals(403, runtime.post("/system/console/glare", "action=disable", null).statusCode(),
+                "a POST without the page token is refused");
+        assertEquals(403, runtime.post("/system/console/glare", "action=disable", "00" + token.group(1)).statusCode());
+        assertEquals(200, runtime.post("/system/console/glare", "action=disable", token.group(1)).statusCode());
+        runtime.poll("the plugin disabled", () -> runtime.data().contains("\"enabled\":false"));
+        assertTrue(runtime.gogo("glare:status").contains("glare plugin: disabled"));
+        Path glareCfg = runtime.home.resolve("etc/io.glareresolver.glare.cfg");
+        runtime.poll("FileInstall writing enabled = false back to etc/ (survives a restart)",
+                () -> Pattern.compile("(?m)^enabled\\s*=\\s*\\S*false").matcher(read(glareCfg)).find());
+        assertTrue(runtime.gogo("glare:enable").contains("enable"));
+        runtime.poll("the plugin enabled by glare:enable", () -> runtime.data().contains("\"enabled\":true"));
+
+        // an invalid setting is refused, named, and the previous value stays in force
+        Files.writeString(glareCfg, "enabled = true\ntiebreak.source = registrar\n");
+        runtime.poll("policy registrar", () -> runtime.data().contains("\"policy\":\"registrar\""));
+        Files.writeString(glareCfg, "enabled = true\ntiebreak.source = coinflip\nglare.ng-timeout = -5\n");
+        runtime.poll("the refusal shown on the Glare page", () -> runtime.data().contains("coinflip"));
+        String data = runtime.data();
+        assertTrue(data.contains("glare.ng-timeout=-5"), "the refusal names the setting: " + data);
+        assertTrue(data.contains("tiebreak.source='coinflip': must be 'endpoint' or 'registrar'"), data);
+        assertTrue(data.contains("\"policy\":\"registrar\""), "the previous policy stays in force: " + data);
+        String status = runtime.gogo("glare:status");
+        assertTrue(status.contains("last refused setting:") && status.contains("glare.ng-timeout=-5: must be"), status);
+        assertTrue(status.contains("tiebreak.source: registrar"), status);
+        assertTrue(runtime.logText().contains("glare settings refused, the previous settings stay in force"));
+        Files.writeString(glareCfg, "enabled = true\ntiebreak.source = endpoint\n");
+        runtime.poll("policy endpoint again", () -> runtime.data().contains("\"policy\":\"endpoint\""));
+
+        // the SIP server's own settings: an invalid value is refused by name, the server keeps running
+        Path sipCfg = runtime.home.resolve("etc/io.glareresolver.sip.server.cfg");
+        Files.writeString(sipCfg, "port = " + runtime.sipPort + "\nnonce.lifetime = -3\n");
+        runtime.poll("the SIP server's refusal in the log", () -> runtime.logText().contains("setting nonce.lifetime='-3' refused"));
+        assertFalse(runtime.logText().contains("SIP server not started"), runtime.tail());
+    }
+
+    static String read(Path p) {
+        try {
+            return Files.readString(p);
+        } catch (java.io.IOException e) {
+            return "";
+        }
+    }
+}
