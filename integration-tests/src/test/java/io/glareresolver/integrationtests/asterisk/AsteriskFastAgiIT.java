@@ -160,6 +160,30 @@ class AsteriskFastAgiIT {
     }
 
     @Test
+    void registrarPolicyIgnoresTheOfferedValues() throws Exception {
+        LocationService locations = runtime.awaitService(LocationService.class, WAIT);
+        TestUsers.install(runtime, locations);
+        PbxInRuntime.configure(runtime, PbxInRuntime.AGI_PID, Map.of("bind.address", "127.0.0.1", "port", port,
+                "tiebreak.source", "registrar", "read.timeout", 1000L));
+        // the same port: wait until the restarted server answers a request
+        BoundedWait.untilTrue("the FastAGI server restarted", WAIT, () -> {
+            try {
+                return "SUCCESS".equals(AsteriskAgiCall.of("glare-end", port, "PJSIP/probe-1", "x", "h")
+                        .run(port, Duration.ofSeconds(1)).get("AJ_AGISTATUS"));
+            } catch (java.io.IOException e) {
+                return false;
+            }
+        });
+        // carol (1003) offers the biggest value; dave (1004) offers 0: the registrar's IDs decide
+        AsteriskAgiCall.of("glare", port, "PJSIP/carol-00000201", "carol", "dave")
+                .args("carol", "dave", "9223372036854775807").run(port, WAIT);
+        AsteriskAgiCall.Result second = AsteriskAgiCall.of("glare", port, "PJSIP/dave-00000202", "dave", "carol")
+                .args("dave", "carol", "0").run(port, WAIT);
+        assertEquals("1", second.get("GLARE"));
+        assertEquals("ACCEPT", second.get("GLARE_ACTION"), "dave's registrar ID 1004 beats carol's 1003");
+    }
+
+    @Test
     void missingValues() throws Exception {
         // neither side has a value (unknown to the registrar): cannot be ordered
         AsteriskAgiCall.of("glare", port, "PJSIP/161-00000061", "161", "162").args("161", "162").run(port, WAIT);

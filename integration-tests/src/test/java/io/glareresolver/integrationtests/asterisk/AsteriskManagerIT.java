@@ -135,6 +135,37 @@ class AsteriskManagerIT {
         }
     }
 
+    @Test
+    void redirectAndBridgeResolutions() throws Exception {
+        contextForCleanup = context;
+        PbxInRuntime.plugin(context);
+        try (AsteriskManagerSimulator pbx = new AsteriskManagerSimulator("glare", SECRET)) {
+            PbxInRuntime.configure(runtime, PbxInRuntime.AMI_PID, Map.of("host", "127.0.0.1", "port", pbx.port(),
+                    "username", "glare", "secret", SECRET, "resolve.action", "redirect",
+                    "redirect.context", "glare-yield", "redirect.priority", 2));
+            pbx.awaitLogin(1, WAIT);
+            crossing("PJSIP/241-00000041", "241", "7", "PJSIP/242-00000042", "242", "8", pbx, 41);
+            Map<String, String> redirect = pbx.nextCallAction(WAIT);
+            assertNotNull(redirect);
+            assertEquals("Redirect", redirect.get("action"), redirect.toString());
+            assertEquals("PJSIP/242-00000042", redirect.get("channel"));
+            assertEquals("glare-yield", redirect.get("context"));
+            assertEquals("241", redirect.get("exten"), "empty redirect.exten: the lower side's extension");
+            assertEquals("2", redirect.get("priority"));
+
+            PbxInRuntime.configure(runtime, PbxInRuntime.AMI_PID, Map.of("host", "127.0.0.1", "port", pbx.port(),
+                    "username", "glare", "secret", SECRET, "resolve.action", "bridge"));
+            pbx.awaitLogin(2, WAIT);
+            crossing("PJSIP/251-00000051", "251", "70", "PJSIP/252-00000052", "252", "8", pbx, 51);
+            Map<String, String> bridge = pbx.nextCallAction(WAIT);
+            assertNotNull(bridge);
+            assertEquals("Bridge", bridge.get("action"), bridge.toString());
+            assertEquals("PJSIP/252-00000052", bridge.get("channel1"), "the lower side's channel");
+            assertEquals("PJSIP/251-00000051", bridge.get("channel2"), "the higher side's channel");
+            PbxInRuntime.delete(context, PbxInRuntime.AMI_PID);
+        }
+    }
+
     private long counter(String name) {
         try {
             return PbxInRuntime.counter(context, name);
