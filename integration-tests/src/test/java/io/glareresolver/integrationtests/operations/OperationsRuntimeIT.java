@@ -90,21 +90,39 @@ class OperationsRuntimeIT {
      * (read from the Glare page's data), {@code second} sends, and once the server counted the
      * crossing the second caller may handle the first INVITE.
      *
-     * @return the two results, first caller's first
+     * @return the two results and what each endpoint saw, first caller's first
      */
-    static CallResult[] cross(GlareEndpoint first, GlareEndpoint second) throws Exception {
+    static Crossed cross(GlareEndpoint first, GlareEndpoint second) throws Exception {
+        return cross(first, second, true);
+    }
+
+    /** What the two endpoints of one crossing saw. */
+    record Crossed(CallResult first, CallResult second, List<String> firstTrace, List<String> secondTrace) {
+    }
+
+    /** @param counted whether the server's plugin is in the path (it counts the crossing, which opens the gate) */
+    static Crossed cross(GlareEndpoint first, GlareEndpoint second, boolean counted) throws Exception {
         long seen = number(runtime.data(), "crossingsSeen");
         GlareEndpoint.PreparedCall p1 = first.prepareCall(second.aor());
         GlareEndpoint.PreparedCall p2 = second.prepareCall(first.aor());
+        String toFirst = "INVITE forwarded to sip:" + first.aor() + ":";
+        int forwardsBefore = occurrences(runtime.logText(), toFirst);
         CompletableFuture<Void> gate = new CompletableFuture<>();
         GATE.set(gate);
         CallHandle h1;
         CallHandle h2;
         try {
             h1 = p1.send();
-            runtime.poll("the first INVITE pending at the server", () -> number(runtime.data(), "pendingInvites") == 1);
+            if (counted) {
+                runtime.poll("the first INVITE pending at the server", () -> number(runtime.data(), "pendingInvites") == 1);
+            }
             h2 = p2.send();
-            runtime.poll("the server to count the crossing", () -> number(runtime.data(), "crossingsSeen") == seen + 1);
+            if (counted) {
+                runtime.poll("the server to count the crossing", () -> number(runtime.data(), "crossingsSeen") == seen + 1);
+            } else {
+                // no plugin in the path to count it: the proxy's log line of the second INVITE's forwarding opens the gate
+                runtime.poll("the second INVITE forwarded", () -> occurrences(runtime.logText(), toFirst) == forwardsBefore + 1);
+            }
         } finally {
             gate.complete(null);
             GATE.set(CompletableFuture.completedFuture(null));
@@ -119,7 +137,15 @@ class OperationsRuntimeIT {
         h2.ended().get(WAIT.toMillis(), TimeUnit.MILLISECONDS);
         runtime.poll("the crossing recorded", () -> number(runtime.data(), "inProgress") == 0
                 && number(runtime.data(), "pendingInvites") == 0);
-        return new CallResult[] {r1, r2};
+        return new Crossed(r1, r2, h1.trace(), h2.trace());
+    }
+
+    static int occurrences(String text, String what) {
+        int n = 0;
+        for (int i = text.indexOf(what); i >= 0; i = text.indexOf(what, i + 1)) {
+            n++;
+        }
+        return n;
     }
 
     static void assertRegistered(String what, String... aors) throws Exception {
@@ -151,9 +177,9 @@ class OperationsRuntimeIT {
         assertRegistered("after the deploy", low.aor(), high.aor());
 
         // cross: one session, counted by the plugin, shown by glare:crossings
-        CallResult[] r = cross(low, high);
-        assertEquals(200, r[0].status(), "L (4001) sent first: its INVITE is the session");
-        assertEquals(491, r[1].status(), "H got 491");
+        Crossed r = cross(low, high);
+        assertEquals(200, r.first().status(), "L (4001) sent first: its INVITE is the session");
+        assertEquals(491, r.second().status(), "H got 491");
         status = runtime.gogo("glare:status");
         assertTrue(status.contains("crossings seen: 1"), status);
         assertTrue(status.contains("sessions established: 1"), status);
@@ -172,8 +198,8 @@ class OperationsRuntimeIT {
         assertRegistered("after the update", low.aor(), high.aor());
         assertTrue(runtime.gogo("glare:status").contains("crossings seen: 0"), "a new plugin instance counts afresh");
         r = cross(low, high);
-        assertEquals(200, r[0].status());
-        assertEquals(491, r[1].status());
+        assertEquals(200, r.first().status());
+        assertEquals(491, r.second().status());
         assertTrue(runtime.gogo("glare:status").contains("crossings seen: 1"));
 
         // 3. an established call survives the delete: its BYE still routes
@@ -254,6 +280,78 @@ class OperationsRuntimeIT {
         Files.writeString(sipCfg, "port = " + runtime.sipPort + "\nnonce.lifetime = -3\n");
         runtime.poll("the SIP server's refusal in the log", () -> runtime.logText().contains("setting nonce.lifetime='-3' refused"));
         assertFalse(runtime.logText().contains("SIP server not started"), runtime.tail());
+    }
+
+    @Test
+    @Order(3)
+    @Timeout(value = 180, unit = TimeUnit.SECONDS)
+    void consolePageInAHeadlessBrowser() throws Exception {
+        if (!runtime.pluginDeployed()) {
+            runtime.deployPlugin(GlareRuntimeProcess.PLUGIN_JAR);
+        }
+        runtime.awaitPluginPage(true);
+        runtime.poll("bound", () -> runtime.data().contains("\"boundToSipServer\":true"));
+        GlareEndpoint low = OPEN.stream().filter(e -> e.aor().startsWith(LOW.name() + "@")).findFirst().orElseThrow();
+        GlareEndpoint high = OPEN.stream().filter(e -> e.aor().startsWith(HIGH.name() + "@")).findFirst().orElseThrow();
+        Path shots = Files.createDirectories(Path.of("target/operations/screenshots").toAbsolutePath());
+        try (ConsoleBrowser browser = ConsoleBrowser.open(runtime, shots)) {
+            browser.openGlarePage();
+            long seen = browser.counter("crossingsSeen");
+            assertEquals(number(runtime.data(), "crossingsSeen"), seen, "the page shows the plugin's counter");
+            browser.markNoReload();
+            browser.screenshot("1-glare-page.png");
+
+            // off: the next crossing goes past the plugin (endpoints resolve it themselves), nothing counted
+            browser.flipSwitch("disabled");
+            assertTrue(runtime.gogo("glare:status").contains("glare plugin: disabled"));
+            Crossed plain = cross(low, high, false);
+            assertTrue(plain.first().established(), "endpoints resolve a crossing on a plain proxy too: " + plain);
+            browser.awaitRefresh();
+            assertEquals(seen, browser.counter("crossingsSeen"), "disabled: the crossing is not seen by the plugin");
+
+            // on: the next crossing is resolved by the server, the page shows it without a reload
+            browser.flipSwitch("enabled");
+            Crossed resolved = cross(low, high, true);
+            browser.awaitCounter("crossingsSeen", seen + 1);
+            assertTrue(browser.stillSamePage(), "the page refreshed its data without reloading");
+            assertEquals(number(runtime.data(), "sessionsEstablished"), browser.counter("sessionsEstablished"),
+                    "sessions shown as the plugin counts them");
+            browser.screenshot("2-after-crossing.png");
+
+            // its ladder: the arrows against what the endpoints saw
+            List<ConsoleBrowser.Arrow> arrows = browser.openLadderOfNewestCrossing();
+            browser.screenshot("3-ladder.png");
+            String lCall = resolved.first().sessionCallId();
+            String where = arrows + "\nL saw " + resolved.firstTrace() + "\nH saw " + resolved.secondTrace();
+            assertEquals(200, resolved.first().status(), where);
+            assertEquals(491, resolved.second().status(), where);
+            assertTrue(arrows.contains(new ConsoleBrowser.Arrow("L", "server", "INVITE", lCall)), where);
+            assertTrue(arrows.contains(new ConsoleBrowser.Arrow("server", "H", "INVITE", lCall)), where);
+            assertTrue(arrows.stream().anyMatch(a -> a.from().equals("H") && a.to().equals("server")
+                    && a.label().startsWith("200") && a.callId().equals(lCall)), where);
+            assertTrue(arrows.stream().anyMatch(a -> a.from().equals("server") && a.to().equals("L")
+                    && a.label().startsWith("200") && a.callId().equals(lCall)), where);
+            ConsoleBrowser.Arrow ng = arrows.stream().filter(a -> a.from().equals("server") && a.to().equals("H")
+                    && a.label().startsWith("491")).findFirst().orElseThrow(() -> new AssertionError("491 to H: " + where));
+            assertTrue(ng.headers().contains("accept-peer") && ng.headers().contains(lCall), "the 491 to H names L's call: " + where);
+            assertTrue(arrows.stream().anyMatch(a -> a.from().equals("server") && a.to().equals("L")
+                    && a.label().equals("INVITE") && a.headers().contains("Glare-Resolution: reject")), where);
+            // every arrow into or out of an endpoint is a message that endpoint saw (<-) or sent (->)
+            for (ConsoleBrowser.Arrow a : arrows) {
+                boolean toEndpoint = !a.to().equals("server");
+                String side = toEndpoint ? a.to() : a.from();
+                List<String> trace = side.equals("L") ? resolved.firstTrace() : resolved.secondTrace();
+                String word = a.label().split(" ")[0];
+                String expected = (toEndpoint ? "<- " : "-> ") + word;
+                // the ACK of a non-2xx final response is sent by the endpoint's transaction layer (RFC 3261
+                // §17.1.1.3), below its application's trace: there, the final response it acknowledges stands for it
+                java.util.function.Predicate<String> saw = a.label().equals("ACK") && !toEndpoint
+                        ? l -> l.matches("<- [3-6]\\d\\d .*")
+                        : l -> l.startsWith(expected);
+                assertTrue(trace.stream().anyMatch(saw), "arrow " + a + ": " + expected
+                        + " in what " + side + " saw: " + trace);
+            }
+        }
     }
 
     static String read(Path p) {
