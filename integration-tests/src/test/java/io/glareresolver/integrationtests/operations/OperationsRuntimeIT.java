@@ -169,7 +169,8 @@ class OperationsRuntimeIT {
         // 1. copy the jar in: installed and started
         runtime.deployPlugin(GlareRuntimeProcess.PLUGIN_JAR);
         runtime.awaitPluginPage(true);
-        assertTrue(runtime.data().contains("\"boundToSipServer\":true"), runtime.data());
+        runtime.poll("the plugin's interceptor bound by the SIP server",
+                () -> runtime.data().contains("\"boundToSipServer\":true"));
         String status = runtime.gogo("glare:status");
         assertTrue(status.contains("glare plugin: enabled"), status);
         assertTrue(status.contains("crossings seen: 0"), status);

@@ -5,7 +5,13 @@ import io.glareresolver.glare.api.CrossingMessage;
 import io.glareresolver.glare.api.CrossingRecord;
 import io.glareresolver.glare.api.GlareStatus;
 import io.glareresolver.glare.impl.component.EnabledSwitch;
+import io.glareresolver.sip.api.InviteInterceptor;
 import io.glareresolver.sip.api.LocationService;
+import org.osgi.framework.Bundle;
+import org.osgi.framework.BundleContext;
+import org.osgi.framework.InvalidSyntaxException;
+import org.osgi.framework.ServiceReference;
+import org.osgi.service.component.annotations.Activate;
 import jakarta.servlet.Servlet;
 import jakarta.servlet.ServletException;
 import jakarta.servlet.http.HttpServletRequest;
@@ -26,6 +32,7 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.SecureRandom;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -49,6 +56,7 @@ public final class GlareConsolePlugin extends AbstractServlet {
     private static final Logger LOG = LoggerFactory.getLogger(GlareConsolePlugin.class);
     static final String TOKEN_HEADER = "X-Glare-Token";
     private static final int TABLE_ROWS = 50;
+    private static final String SIP_SERVER_BSN = "io.glareresolver.sip.server";
 
     /** Cross-site request check: a page on another site cannot read this value, so cannot POST with it. */
     private final String token = HexFormat.of().formatHex(SecureRandom.getSeed(16));
@@ -62,6 +70,37 @@ public final class GlareConsolePlugin extends AbstractServlet {
     @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
             policyOption = ReferencePolicyOption.GREEDY)
     private volatile transient LocationService location;
+
+    private transient BundleContext context;
+
+    @Activate
+    void activate(BundleContext context) {
+        this.context = context;
+    }
+
+    /**
+     * Bound means the SIP server uses this bundle's {@link InviteInterceptor} service (its DS
+     * reference holds it), read from the framework's service registry, not assumed.
+     */
+    private boolean boundToSipServer() {
+        if (location == null) {
+            return false;
+        }
+        try {
+            for (ServiceReference<InviteInterceptor> ref : context.getServiceReferences(InviteInterceptor.class, null)) {
+                if (ref.getBundle() == null || ref.getBundle().getBundleId() != context.getBundle().getBundleId()) {
+                    continue;
+                }
+                Bundle[] users = ref.getUsingBundles();
+                if (users != null && Arrays.stream(users).anyMatch(b -> SIP_SERVER_BSN.equals(b.getSymbolicName()))) {
+                    return true;
+                }
+            }
+        } catch (InvalidSyntaxException | IllegalStateException e) {
+            return false;
+        }
+        return false;
+    }
 
     @Override
     protected void doGet(HttpServletRequest req, HttpServletResponse resp) throws ServletException, IOException {
@@ -114,7 +153,7 @@ public final class GlareConsolePlugin extends AbstractServlet {
         Map<String, Object> d = new LinkedHashMap<>();
         d.put("enabled", status.enabled());
         d.put("policy", status.tiebreakSource());
-        d.put("boundToSipServer", location != null);
+        d.put("boundToSipServer", boundToSipServer());
         d.put("pendingInvites", status.pendingInvites());
         d.put("lastRefusedSetting", status.lastRefusedSetting().orElse(""));
         Map<String, Object> counters = new LinkedHashMap<>();
