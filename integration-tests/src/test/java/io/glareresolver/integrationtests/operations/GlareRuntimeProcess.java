@@ -80,7 +80,17 @@ final class GlareRuntimeProcess implements AutoCloseable {
         int httpPort = freeTcpPort();
         Files.writeString(home.resolve("etc/io.glareresolver.sip.server.cfg"), "port = " + sip + "\n");
         new SipUsersFile(home.resolve("etc/sip-users.txt"), "glare-resolver").write(users);
-        Path log = work.resolve("runtime.log");
+        return launch(work, home, sip, httpPort, "runtime.log");
+    }
+
+    /** Stops this runtime and starts the same folder again (its etc/, deploy/ and felix-cache/ as they are). */
+    GlareRuntimeProcess restart() throws Exception {
+        close();
+        return launch(home.getParent(), home, sipPort, httpPort, "runtime-restarted.log");
+    }
+
+    private static GlareRuntimeProcess launch(Path work, Path home, int sip, int httpPort, String logName) throws Exception {
+        Path log = work.resolve(logName);
         ProcessBuilder builder = new ProcessBuilder(home.resolve("bin/start").toString(), "--interactive")
                 .directory(work.toFile()).redirectErrorStream(true).redirectOutput(log.toFile());
         builder.environment().put("JAVA_OPTS", "-Dglare.http.port=" + httpPort);

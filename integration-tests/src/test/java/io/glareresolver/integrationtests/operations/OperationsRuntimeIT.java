@@ -355,6 +355,32 @@ class OperationsRuntimeIT {
         }
     }
 
+    @Test
+    @Order(4)
+    @Timeout(value = 120, unit = TimeUnit.SECONDS)
+    void theSwitchSurvivesARestart() throws Exception {
+        if (!runtime.pluginDeployed()) {
+            runtime.deployPlugin(GlareRuntimeProcess.PLUGIN_JAR);
+        }
+        runtime.awaitPluginPage(true);
+        assertTrue(runtime.gogo("glare:disable").contains("disable"));
+        runtime.poll("disabled", () -> runtime.data().contains("\"enabled\":false"));
+        runtime = runtime.restart();
+        runtime.awaitPluginPage(true);
+        runtime.poll("the glare commands after the restart", () -> {
+            try {
+                return runtime.gogo("glare:status").contains("glare plugin:");
+            } catch (Exception e) {
+                throw new IllegalStateException(e.toString(), e);
+            }
+        });
+        String status = runtime.gogo("glare:status");
+        assertTrue(status.contains("glare plugin: disabled"), "still disabled after the restart: " + status);
+        assertTrue(runtime.data().contains("\"enabled\":false"), runtime.data());
+        runtime.gogo("glare:enable");
+        runtime.poll("enabled", () -> runtime.data().contains("\"enabled\":true"));
+    }
+
     static String read(Path p) {
         try {
             return Files.readString(p);
