@@ -59,7 +59,13 @@ public final class GlareConsolePlugin extends AbstractServlet {
     private static final String SIP_SERVER_BSN = "io.glareresolver.sip.server";
 
     /** Cross-site request check: a page on another site cannot read this value, so cannot POST with it. */
-    private final String token = HexFormat.of().formatHex(SecureRandom.getSeed(16));
+    private final String token = newToken();
+
+    private static String newToken() {
+        byte[] b = new byte[16];
+        new SecureRandom().nextBytes(b);
+        return HexFormat.of().formatHex(b);
+    }
 
     @Reference
     private transient GlareStatus status;
