@@ -163,24 +163,30 @@ class AsteriskFastAgiIT {
     void registrarPolicyIgnoresTheOfferedValues() throws Exception {
         LocationService locations = runtime.awaitService(LocationService.class, WAIT);
         TestUsers.install(runtime, locations);
+        // only the policy changes (the listening settings are those of setUp): applied in place
         PbxInRuntime.configure(runtime, PbxInRuntime.AGI_PID, Map.of("bind.address", "127.0.0.1", "port", port,
-                "tiebreak.source", "registrar", "read.timeout", 1000L));
-        // the same port: wait until the restarted server answers a request
-        BoundedWait.untilTrue("the FastAGI server restarted", WAIT, () -> {
+                "tiebreak.source", "registrar", "pending.timeout", 60000L, "read.timeout", 1000L));
+        // carol (1003) offers the biggest value; dave (1004) offers 0: the registrar's IDs decide.
+        // Config Admin delivers the change asynchronously: cross again (fresh channels, the previous
+        // pair ended with glare-end) until the new policy answers, within WAIT.
+        int[] round = {0};
+        AsteriskAgiCall.Result[] second = new AsteriskAgiCall.Result[1];
+        BoundedWait.untilTrue("tiebreak.source=registrar in force", WAIT, () -> {
+            int r = ++round[0];
+            String carol = "PJSIP/carol-0000" + (300 + r);
+            String dave = "PJSIP/dave-0000" + (300 + r);
             try {
-                return "SUCCESS".equals(AsteriskAgiCall.of("glare-end", port, "PJSIP/probe-1", "x", "h")
-                        .run(port, Duration.ofSeconds(1)).get("AJ_AGISTATUS"));
+                AsteriskAgiCall.of("glare", port, carol, "carol", "dave").args("carol", "dave", "9223372036854775807").run(port, WAIT);
+                second[0] = AsteriskAgiCall.of("glare", port, dave, "dave", "carol").args("dave", "carol", "0").run(port, WAIT);
+                AsteriskAgiCall.of("glare-end", port, carol, "carol", "h").run(port, WAIT);
+                AsteriskAgiCall.of("glare-end", port, dave, "dave", "h").run(port, WAIT);
             } catch (java.io.IOException e) {
-                return false;
+                throw new java.io.UncheckedIOException(e);
             }
+            return "ACCEPT".equals(second[0].get("GLARE_ACTION"));
         });
-        // carol (1003) offers the biggest value; dave (1004) offers 0: the registrar's IDs decide
-        AsteriskAgiCall.of("glare", port, "PJSIP/carol-00000201", "carol", "dave")
-                .args("carol", "dave", "9223372036854775807").run(port, WAIT);
-        AsteriskAgiCall.Result second = AsteriskAgiCall.of("glare", port, "PJSIP/dave-00000202", "dave", "carol")
-                .args("dave", "carol", "0").run(port, WAIT);
-        assertEquals("1", second.get("GLARE"));
-        assertEquals("ACCEPT", second.get("GLARE_ACTION"), "dave's registrar ID 1004 beats carol's 1003");
+        assertEquals("1", second[0].get("GLARE"));
+        assertEquals("ACCEPT", second[0].get("GLARE_ACTION"), "dave's registrar ID 1004 beats carol's 1003");
     }
 
     @Test

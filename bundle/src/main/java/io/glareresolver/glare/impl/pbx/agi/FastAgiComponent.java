@@ -13,6 +13,7 @@ import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.ConfigurationPolicy;
 import org.osgi.service.component.annotations.Deactivate;
+import org.osgi.service.component.annotations.Modified;
 import org.osgi.service.component.annotations.Reference;
 import org.osgi.service.component.annotations.ReferenceCardinality;
 import org.osgi.service.component.annotations.ReferencePolicy;
@@ -31,8 +32,9 @@ import java.util.OptionalLong;
 
 /**
  * Asterisk-Java's FastAGI server inside the runtime, serving the scripts {@code glare} and
- * {@code glare-end}. Off unless configuration {@value PbxStatus#AGI_PID} exists; a changed
- * configuration restarts the server (no {@code @Modified}).
+ * {@code glare-end}. Off unless configuration {@value PbxStatus#AGI_PID} exists. A changed
+ * {@code tiebreak.source} applies in place; a change of what the server listens with (address,
+ * port, timeouts, pool, pending table) restarts it, and the PBX's requests in that moment are refused.
  */
 @Component(configurationPid = PbxStatus.AGI_PID, configurationPolicy = ConfigurationPolicy.REQUIRE, service = {})
 @Designate(ocd = FastAgiConfig.class)
@@ -48,20 +50,19 @@ public final class FastAgiComponent {
 
     private DefaultAgiServer server;
     private AgiServerThread thread;
+    private GlareAgiScript glare;
+    private FastAgiConfig current;
 
     @Activate
     void activate(FastAgiConfig config, Map<String, Object> properties) throws IOException {
-        TiebreakSource source = TiebreakSource.fromToken(config.tiebreak_source()).orElseGet(() -> {
-            LOG.error("FastAGI: tiebreak.source '{}' unknown, using endpoint", config.tiebreak_source());
-            return TiebreakSource.ENDPOINT;
-        });
+        TiebreakSource source = source(config);
         PendingPbxCalls pending = new PendingPbxCalls(Duration.ofMillis(config.pending_timeout()), config.pending_maximum());
-        GlareAgiScript glare = new GlareAgiScript(pending, status, this::registrarId, source, Clock.systemUTC());
+        GlareAgiScript script = new GlareAgiScript(pending, status, this::registrarId, source, Clock.systemUTC());
         SimpleMappingStrategy mapping = new SimpleMappingStrategy();
         // a HashMap: a request without agi_network_script looks up null (Map.of would throw, no AGI answer)
         Map<String, AgiScript> scripts = new HashMap<>();
-        scripts.put(AgiVariables.SCRIPT_GLARE, glare);
-        scripts.put(AgiVariables.SCRIPT_GLARE_END, glare.endScript());
+        scripts.put(AgiVariables.SCRIPT_GLARE, script);
+        scripts.put(AgiVariables.SCRIPT_GLARE_END, script.endScript());
         mapping.setMappings(scripts);
         DefaultAgiServer s = new DefaultAgiServer(mapping);
         s.setAddress(InetAddress.getByName(config.bind_address()));
@@ -75,8 +76,37 @@ public final class FastAgiComponent {
         t.startup();
         server = s;
         thread = t;
+        glare = script;
+        current = config;
         LOG.info("FastAGI server listening on {}:{} (scripts {}, {}), tiebreak.source={}", config.bind_address(),
                 config.port(), AgiVariables.SCRIPT_GLARE, AgiVariables.SCRIPT_GLARE_END, source.token());
+    }
+
+    /** Only the policy changed: apply it to the running script; otherwise restart the server. */
+    @Modified
+    void modified(FastAgiConfig config, Map<String, Object> properties) throws IOException {
+        if (sameServer(current, config)) {
+            TiebreakSource source = source(config);
+            glare.source(source);
+            current = config;
+            LOG.info("FastAGI tiebreak.source={} (applied without restarting the server)", source.token());
+            return;
+        }
+        deactivate();
+        activate(config, properties);
+    }
+
+    private static boolean sameServer(FastAgiConfig a, FastAgiConfig b) {
+        return a.bind_address().equals(b.bind_address()) && a.port() == b.port()
+                && a.read_timeout() == b.read_timeout() && a.pool_size() == b.pool_size()
+                && a.pending_timeout() == b.pending_timeout() && a.pending_maximum() == b.pending_maximum();
+    }
+
+    private static TiebreakSource source(FastAgiConfig config) {
+        return TiebreakSource.fromToken(config.tiebreak_source()).orElseGet(() -> {
+            LOG.error("FastAGI: tiebreak.source '{}' unknown, using endpoint", config.tiebreak_source());
+            return TiebreakSource.ENDPOINT;
+        });
     }
 
     @Deactivate
