@@ -1,5 +1,11 @@
 package io.glareresolver.integrationtests.asterisk;
 
+import org.osgi.framework.ServiceReference;
+
+import java.util.regex.Pattern;
+
+import java.util.regex.Matcher;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -109,6 +115,38 @@ class AsteriskFastAgiIT {
         assertEquals("PJSIP/111-00000011", second.get("GLARE_PEER_CHANNEL"));
         assertEquals("SECOND_HIGHER_VALUE", second.get("GLARE_REASON"));
         assertEquals("SUCCESS", second.get("AJ_AGISTATUS"));
+    }
+
+    @Test
+    void theShellCommandsShowThePbxSideBesideTheSipSide() throws Exception {
+        AsteriskAgiCall.of("glare", port, "PJSIP/141-00000041", "141", "142").args("141", "142", "7").run(port, WAIT);
+        AsteriskAgiCall.of("glare", port, "PJSIP/142-00000042", "142", "141").args("142", "141", "8").run(port, WAIT);
+        // glare:status and glare:crossings as Gogo runs them: the commands service's methods
+        String status = glareCommand("status");
+        assertTrue(status.contains("tiebreak.source:"), status);
+        Matcher agi = Pattern.compile("PBX FastAGI: requests (\\d+), crossings (\\d+), refused (\\d+)").matcher(status);
+        assertTrue(agi.find(), status);
+        assertTrue(Long.parseLong(agi.group(2)) >= 1, status);
+        assertTrue(status.contains("PBX AMI: "), status);
+        String crossings = glareCommand("crossings");
+        assertTrue(crossings.contains("PBX crossings:"), crossings);
+        assertTrue(crossings.lines().anyMatch(l -> l.contains("AGI") && l.contains("141 (7)") && l.contains("142 (8)")),
+                crossings);
+        end("PJSIP/141-00000041");
+        end("PJSIP/142-00000042");
+    }
+
+    /** Calls a {@code glare:} Gogo command function on the plugin's command service (its class is not shared). */
+    private String glareCommand(String function) throws Exception {
+        BundleContext context = runtime.bundleContext();
+        ServiceReference<?>[] refs = context.getServiceReferences((String) null, "(osgi.command.scope=glare)");
+        assertTrue(refs != null && refs.length == 1, "one glare command service");
+        Object commands = context.getService(refs[0]);
+        try {
+            return (String) commands.getClass().getMethod(function).invoke(commands);
+        } finally {
+            context.ungetService(refs[0]);
+        }
     }
 
     @Test

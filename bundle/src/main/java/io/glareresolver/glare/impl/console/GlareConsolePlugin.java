@@ -5,6 +5,9 @@ import io.glareresolver.glare.api.CrossingMessage;
 import io.glareresolver.glare.api.CrossingRecord;
 import io.glareresolver.glare.api.GlareStatus;
 import io.glareresolver.glare.impl.component.EnabledSwitch;
+import io.glareresolver.glare.pbx.PbxCounters;
+import io.glareresolver.glare.pbx.PbxCrossing;
+import io.glareresolver.glare.pbx.PbxStatus;
 import io.glareresolver.sip.api.InviteInterceptor;
 import io.glareresolver.sip.api.LocationService;
 import org.osgi.framework.Bundle;
@@ -76,6 +79,9 @@ public final class GlareConsolePlugin extends AbstractServlet {
     @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
             policyOption = ReferencePolicyOption.GREEDY)
     private volatile transient LocationService location;
+
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC)
+    private volatile transient PbxStatus pbx;
 
     private transient BundleContext context;
 
@@ -211,6 +217,46 @@ public final class GlareConsolePlugin extends AbstractServlet {
             row.put("messages", messages);
             rows.add(row);
         }
+        d.put("crossings", rows);
+        PbxStatus p = pbx;
+        if (p != null) {
+            d.put("pbx", pbxData(p));
+        }
+        return d;
+    }
+
+    /** The PBX side (FastAGI, AMI): its counters and recent crossings, shown beside the SIP ones. */
+    private static Map<String, Object> pbxData(PbxStatus p) {
+        PbxCounters k = p.counters();
+        Map<String, Object> counters = new LinkedHashMap<>();
+        counters.put("agiRequests", k.agiRequests());
+        counters.put("agiCrossings", k.agiCrossings());
+        counters.put("agiFailures", k.agiFailures());
+        counters.put("amiConnected", k.amiConnected() ? "yes" : "no");
+        counters.put("amiConnects", k.amiConnects());
+        counters.put("amiCrossings", k.amiCrossings());
+        counters.put("amiResolved", k.amiResolved());
+        counters.put("amiUnresolved", k.amiUnresolved());
+        counters.put("amiActionFailures", k.amiActionFailures());
+        List<Object> rows = new ArrayList<>();
+        for (PbxCrossing c : p.recentCrossings()) {
+            if (rows.size() == TABLE_ROWS) {
+                break;
+            }
+            Map<String, Object> row = new LinkedHashMap<>();
+            row.put("time", c.detectedAt().toString());
+            row.put("via", c.via());
+            row.put("first", c.firstCaller());
+            row.put("firstValue", c.firstValue());
+            row.put("second", c.secondCaller());
+            row.put("secondValue", c.secondValue());
+            row.put("higher", c.higherCaller() == null ? "" : c.higherCaller());
+            row.put("comparison", c.comparison() == null ? "" : c.comparison());
+            row.put("action", c.action() == null ? "" : c.action());
+            rows.add(row);
+        }
+        Map<String, Object> d = new LinkedHashMap<>();
+        d.put("counters", counters);
         d.put("crossings", rows);
         return d;
     }

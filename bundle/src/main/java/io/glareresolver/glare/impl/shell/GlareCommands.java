@@ -5,9 +5,14 @@ import io.glareresolver.glare.api.CrossingOutcome;
 import io.glareresolver.glare.api.CrossingRecord;
 import io.glareresolver.glare.api.GlareStatus;
 import io.glareresolver.glare.impl.component.EnabledSwitch;
+import io.glareresolver.glare.pbx.PbxCounters;
+import io.glareresolver.glare.pbx.PbxCrossing;
+import io.glareresolver.glare.pbx.PbxStatus;
 import org.osgi.service.cm.ConfigurationAdmin;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Reference;
+import org.osgi.service.component.annotations.ReferenceCardinality;
+import org.osgi.service.component.annotations.ReferencePolicy;
 
 import java.io.IOException;
 import java.time.ZoneOffset;
@@ -18,7 +23,8 @@ import java.util.Map;
 /**
  * Gogo shell commands for a telephony administrator: {@code glare:status}, {@code glare:enable},
  * {@code glare:disable}, {@code glare:crossings [n]}. Each returns its text; Gogo prints it.
- * Enable/disable write the Config Admin setting, so they survive a restart.
+ * Enable/disable write the Config Admin setting, so they survive a restart. The PBX side (FastAGI,
+ * AMI) is shown beside the SIP side in {@code status} and {@code crossings}.
  */
 @Component(service = GlareCommands.class, property = {
         "osgi.command.scope=glare",
@@ -35,6 +41,9 @@ public final class GlareCommands {
 
     @Reference
     private ConfigurationAdmin configAdmin;
+
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC)
+    private volatile PbxStatus pbx;
 
     /** {@code glare:status}: switch, policy, pending INVITEs, counters, last refused setting. */
     public String status() {
@@ -59,6 +68,16 @@ public final class GlareCommands {
         out.append("decision latency p50 / p99: ").append(c.latencyP50Micros()).append(" us / ")
                 .append(c.latencyP99Micros()).append(" us\n");
         out.append("last refused setting: ").append(status.lastRefusedSetting().orElse("none"));
+        PbxStatus p = pbx;
+        if (p != null) {
+            PbxCounters k = p.counters();
+            out.append('\n').append("PBX FastAGI: requests ").append(k.agiRequests()).append(", crossings ")
+                    .append(k.agiCrossings()).append(", refused ").append(k.agiFailures());
+            out.append('\n').append("PBX AMI: ").append(k.amiConnected() ? "connected" : "not connected")
+                    .append(" (connects ").append(k.amiConnects()).append("), crossings ").append(k.amiCrossings())
+                    .append(", resolved ").append(k.amiResolved()).append(", unresolved ").append(k.amiUnresolved())
+                    .append(", action failures ").append(k.amiActionFailures());
+        }
         return out.toString();
     }
 
@@ -82,8 +101,9 @@ public final class GlareCommands {
     /** {@code glare:crossings n}: the n most recent crossings, newest first. */
     public String crossings(int n) {
         List<CrossingRecord> recent = status.recentCrossings(Math.max(1, n));
+        String pbxLines = pbxCrossings(Math.max(1, n));
         if (recent.isEmpty()) {
-            return "no crossings yet";
+            return pbxLines.isEmpty() ? "no crossings yet" : pbxLines;
         }
         StringBuilder out = new StringBuilder(String.format("%-12s  %-22s %-22s %-21s %-13s %-19s %s%n",
                 "time (UTC)", "L (value)", "H (value)", "OK sent by", "H port adv/used", "outcome", "latency"));
@@ -97,7 +117,26 @@ public final class GlareCommands {
                     r.outcome(),
                     r.latencyMicros() < 0 ? "-" : r.latencyMicros() + " us"));
         }
+        if (!pbxLines.isEmpty()) {
+            out.append(pbxLines);
+        }
         return out.toString().stripTrailing();
+    }
+
+    /** The PBX side's recent crossings (FastAGI and AMI), newest first; empty when there are none. */
+    private String pbxCrossings(int n) {
+        PbxStatus p = pbx;
+        List<PbxCrossing> recent = p == null ? List.of() : p.recentCrossings();
+        if (recent.isEmpty()) {
+            return "";
+        }
+        StringBuilder out = new StringBuilder(String.format("PBX crossings:%n%-12s  %-4s %-22s %-22s %-12s %s%n",
+                "time (UTC)", "via", "first (value)", "second (value)", "higher", "action"));
+        recent.stream().limit(n).forEach(c -> out.append(String.format("%-12s  %-4s %-22s %-22s %-12s %s%n",
+                TIME.format(c.detectedAt()), c.via(), c.firstCaller() + " (" + c.firstValue() + ")",
+                c.secondCaller() + " (" + c.secondValue() + ")",
+                c.higherCaller() == null || c.higherCaller().isEmpty() ? "-" : c.higherCaller(), c.action())));
+        return out.toString();
     }
 
     static String okSender(CrossingRecord r) {
