@@ -1,11 +1,11 @@
 package io.glareresolver.sip.impl.auth;
 
+import io.glareresolver.sip.impl.MutableClock;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
-import java.time.ZoneOffset;
 import java.util.Optional;
 
 import org.junit.jupiter.api.Test;
@@ -13,25 +13,6 @@ import org.junit.jupiter.api.Test;
 import io.glareresolver.sip.impl.users.SipUser;
 
 class NonceServiceTest {
-
-    static final class MutableClock extends Clock {
-        Instant now = Instant.parse("2026-11-25T12:00:00Z");
-
-        @Override
-        public java.time.ZoneId getZone() {
-            return ZoneOffset.UTC;
-        }
-
-        @Override
-        public Clock withZone(java.time.ZoneId zone) {
-            return this;
-        }
-
-        @Override
-        public Instant instant() {
-            return now;
-        }
-    }
 
     @Test
     void freshThenReplayedThenStale() {

@@ -1,12 +1,11 @@
 package io.glareresolver.sip.impl.location;
 
+import io.glareresolver.sip.impl.MutableClock;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.time.Clock;
-import java.time.Instant;
-import java.time.ZoneOffset;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
@@ -16,25 +15,6 @@ import org.junit.jupiter.api.Test;
 import io.glareresolver.sip.api.Registration;
 
 class LocationTableTest {
-
-    static final class MutableClock extends Clock {
-        Instant now = Instant.parse("2026-11-25T12:00:00Z");
-
-        @Override
-        public java.time.ZoneId getZone() {
-            return ZoneOffset.UTC;
-        }
-
-        @Override
-        public Clock withZone(java.time.ZoneId zone) {
-            return this;
-        }
-
-        @Override
-        public Instant instant() {
-            return now;
-        }
-    }
 
     final MutableClock clock = new MutableClock();
     final LocationTable table = new LocationTable(clock, "example.org", name -> name.equals("alice") ? Optional.of(7L) : Optional.empty());
