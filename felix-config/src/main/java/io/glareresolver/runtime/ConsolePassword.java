@@ -59,28 +59,6 @@ public final class ConsolePassword {
         this.operator = operator;
     }
 
-    public static void main(String[] args) {
-        ConsolePassword tool = new ConsolePassword(new SecureRandom(), System.err);
-        try {
-            if (args.length == 2 && "init".equals(args[0])) {
-                System.out.println(tool.init(Path.of(args[1])).encoded());
-            } else if (args.length == 1 && "hash".equals(args[0])) {
-                String password = readPassword(System.in);
-                if (password.isEmpty()) {
-                    System.err.println("no password on standard input");
-                    System.exit(2);
-                }
-                System.out.println(ConsolePasswordHash.of(password, tool.random).encoded());
-            } else {
-                System.err.println("usage: init ETC_DIR | hash  (password on standard input)");
-                System.exit(2);
-            }
-        } catch (IOException | IllegalArgumentException e) {
-            System.err.println("Web Console password: " + e.getMessage());
-            System.exit(1);
-        }
-    }
-
     /**
      * Makes sure the console configuration in {@code etcDir} holds a hashed password and returns
      * the hash the console will accept.
@@ -181,6 +159,11 @@ public final class ConsolePassword {
     }
 
     /** The password an operator pipes in, without the line end. */
+    /** @return the generated-password source, for the command line's {@code hash} */
+    SecureRandom random() {
+        return random;
+    }
+
     static String readPassword(InputStream in) throws IOException {
         return new String(in.readAllBytes(), StandardCharsets.UTF_8).strip();
     }
