@@ -34,6 +34,29 @@ public interface InviteInterceptor {
         return ResponseAction.relay();
     }
 
+    /**
+     * A provisional response (101–199) from the forwarded branch, after the proxy relayed it to
+     * the caller. Observation only: RFC 3261 §16.7 step 5, "Any provisional response other than a
+     * 100 (Trying) MUST be forwarded immediately", so nothing an interceptor does can hold it.
+     *
+     * @since 1.2
+     */
+    default void onProvisionalResponse(InitialInvite invite, BranchResponse response) {
+    }
+
+    /**
+     * The caller's ACK of the 2xx this INVITE was answered with, seen as the proxy forwards it
+     * toward the callee. RFC 3261 §13.2.2.4: "The UAC core MUST generate an ACK request for each
+     * 2xx received"; it is end to end, outside the INVITE transaction, so it comes after
+     * {@link #onEnd} ({@link InviteEnd#ANSWERED}). Called at most once per INVITE (retransmitted
+     * ACKs are not reported), and only when the ACK arrives within 64*T1 = 32 s of the 2xx — the
+     * time a UAS retransmits its 2xx for (§13.3.1.4). Observation only.
+     *
+     * @since 1.2
+     */
+    default void onAck(InitialInvite invite) {
+    }
+
     /** The caller sent CANCEL for this INVITE. The proxy answers the CANCEL and cancels the branch itself. */
     default void onCancel(InitialInvite invite) {
     }

@@ -14,6 +14,7 @@ import javax.sip.ClientTransaction;
 import javax.sip.ServerTransaction;
 import javax.sip.address.SipURI;
 import javax.sip.address.URI;
+import javax.sip.header.CSeqHeader;
 import javax.sip.header.FromHeader;
 import javax.sip.header.MaxForwardsHeader;
 import javax.sip.header.ProxyAuthorizationHeader;
@@ -69,6 +70,8 @@ public final class InviteProxy {
     /** Live INVITEs by the caller's top Via (branch and sent-by): the key a CANCEL matches (§9.2). */
     private final Map<String, ProxiedInvite> live = new ConcurrentHashMap<>();
     private final Consumer<InterceptorChain.Entry> unbindListener = this::interceptorGone;
+    /** 2xx-answered INVITEs whose end-to-end ACK the interceptors want to hear of. */
+    private final AnsweredInvites<ProxiedInvite> answered = new AnsweredInvites<>();
 
     public InviteProxy(SipContext sip, UserDirectory users, LocationTable locations, NonceService nonces,
                        DigestVerifier verifier, InterceptorChain chain, ScheduledExecutorService timers, long timerCMillis) {
@@ -336,6 +339,12 @@ public final class InviteProxy {
         sip.send(invite.serverTransaction, r, invite.callId);
         LOG.info("[{}] INVITE answered {} {}", invite.callId, status, r.getReasonPhrase());
         if (status < 300) {
+            if (!invite.participants.isEmpty()) {
+                FromHeader from = (FromHeader) invite.received.getHeader(FromHeader.NAME);
+                CSeqHeader cseq = (CSeqHeader) invite.received.getHeader(CSeqHeader.NAME);
+                answered.put(AnsweredInvites.key(invite.callId, from.getTag(), cseq.getSeqNumber()), invite,
+                        System.nanoTime());
+            }
             timers.execute(() -> end(invite, InviteEnd.ANSWERED));
         }
     }
@@ -361,6 +370,7 @@ public final class InviteProxy {
                 }
                 relay(invite, resp);
             }
+            observeProvisional(invite, resp);
             return;
         }
         if (status < 300) {
@@ -377,6 +387,40 @@ public final class InviteProxy {
             cancelTimerC(invite);
         }
         decideFinal(invite, resp);
+    }
+
+    /** Tells the INVITE's interceptors of a relayed provisional response (outside the INVITE's lock). */
+    private void observeProvisional(ProxiedInvite invite, Response resp) {
+        if (invite.participants.isEmpty()) {
+            return;
+        }
+        BranchResponse view = new ResponseSnapshot(resp);
+        for (InterceptorChain.Entry e : invite.participants) {
+            try {
+                e.interceptor().onProvisionalResponse(invite, view);
+            } catch (RuntimeException ex) {
+                LOG.warn("[{}] interceptor {} failed on the {} response: {}", invite.callId, e, resp.getStatusCode(),
+                        ex.toString(), ex);
+            }
+        }
+    }
+
+    /**
+     * The caller's ACK of a 2xx, forwarded end to end by the server (§16.7 step 10 ACKs go
+     * statelessly): reports it once to the interceptors that took part in the INVITE.
+     */
+    public void onAckOf2xx(String callId, String fromTag, long cseq) {
+        ProxiedInvite invite = answered.take(AnsweredInvites.key(callId, fromTag, cseq), System.nanoTime());
+        if (invite == null) {
+            return;
+        }
+        for (InterceptorChain.Entry e : invite.participants) {
+            try {
+                e.interceptor().onAck(invite);
+            } catch (RuntimeException ex) {
+                LOG.warn("[{}] interceptor {} failed on the ACK: {}", callId, e, ex.toString(), ex);
+            }
+        }
     }
 
     /** §16.7 step 9: "Any 2xx responses ... MUST be forwarded immediately". */

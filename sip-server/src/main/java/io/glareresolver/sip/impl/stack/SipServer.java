@@ -512,14 +512,20 @@ public final class SipServer implements SipListener {
             relay.forwardAck(req, null, mf, loopHash, callId);
         } else if (!moreRoutes && sip.isLocal(ruri) && ruri.getUser() != null) {
             Optional<Registration> reg = store.locations().lookup(ruri.getUser() + "@" + settings.domain());
-            if (reg.isPresent()) {
-                String contact = reg.get().bindings().stream()
-                        .max(java.util.Comparator.comparing(Registration.Binding::expiresAt)).orElseThrow().contact();
-                relay.forwardAck(req, sip.addresses().createURI(contact), mf, loopHash, callId);
+            if (reg.isEmpty()) {
+                return;
             }
+            String contact = reg.get().bindings().stream()
+                    .max(java.util.Comparator.comparing(Registration.Binding::expiresAt)).orElseThrow().contact();
+            relay.forwardAck(req, sip.addresses().createURI(contact), mf, loopHash, callId);
         } else {
             LOG.debug("[{}] ACK not for us dropped", callId);
+            return;
         }
+        // §13.2.2.4: the ACK of a 2xx is end to end; interceptors that followed the INVITE hear of it
+        FromHeader from = (FromHeader) req.getHeader(FromHeader.NAME);
+        CSeqHeader cseq = (CSeqHeader) req.getHeader(CSeqHeader.NAME);
+        invites.onAckOf2xx(callId, from.getTag(), cseq.getSeqNumber());
     }
 
     private static String loopHash(Request req, String callId) {

@@ -384,6 +384,8 @@ class SipServerFunctionalTest {
         final BlockingQueue<InviteEnd> ends = new LinkedBlockingQueue<>();
         final ConcurrentHashMap<String, Integer> endCounts = new ConcurrentHashMap<>();
         final List<String> cancels = new CopyOnWriteArrayList<>();
+        final BlockingQueue<Integer> provisionals = new LinkedBlockingQueue<>();
+        final BlockingQueue<String> acks = new LinkedBlockingQueue<>();
         volatile InviteAction action = InviteAction.forward();
         volatile ResponseAction responseAction = ResponseAction.relay();
 
@@ -399,6 +401,16 @@ class SipServerFunctionalTest {
             ResponseAction a = responseAction;
             finals.add(response);
             return a;
+        }
+
+        @Override
+        public void onProvisionalResponse(InitialInvite invite, BranchResponse response) {
+            provisionals.add(response.status());
+        }
+
+        @Override
+        public void onAck(InitialInvite invite) {
+            acks.add(invite.callId());
         }
 
         @Override
@@ -442,6 +454,32 @@ class SipServerFunctionalTest {
         assertEquals(200, rec.finals.poll(5, TimeUnit.SECONDS).status());
         assertEquals(InviteEnd.ANSWERED, rec.ends.poll(5, TimeUnit.SECONDS));
         assertEquals(1, rec.endCounts.get(seen.id()));
+    }
+
+    @Test
+    void interceptorSeesRingingAndTheEndToEndAckOfThe2xx() throws Exception {
+        TestPhone alice = registered("alice", "udp");
+        TestPhone bob = registered("bob", "tcp");
+        Recorder rec = new Recorder();
+        chain.add(rec, 10);
+        TestPhone.Call call = alice.invite("bob", SDP_A, true);
+        RequestEvent inv = bob.expectRequest(Request.INVITE);
+        ServerTransaction st = bob.serverTransaction(inv);
+        bob.respond(st, 180, null);
+        assertEquals(180, alice.expectStatus(180).getStatusCode());
+        assertEquals(180, rec.provisionals.poll(5, TimeUnit.SECONDS));
+        bob.respond(st, 200, SDP_B);
+        Response ok = alice.expectStatus(200);
+        assertEquals(InviteEnd.ANSWERED, rec.ends.poll(5, TimeUnit.SECONDS));
+        assertTrue(rec.acks.isEmpty(), "no ACK reported before the caller sent it");
+        call.ack(ok);
+        bob.expectRequest(Request.ACK);
+        assertEquals(call.callId, rec.acks.poll(5, TimeUnit.SECONDS));
+        // a retransmitted ACK reaches the callee again but is not reported twice
+        call.ack(ok);
+        bob.expectRequest(Request.ACK);
+        assertNull(rec.acks.poll(300, TimeUnit.MILLISECONDS));
+        assertTrue(rec.provisionals.isEmpty(), "100 Trying is not reported");
     }
 
     @Test
