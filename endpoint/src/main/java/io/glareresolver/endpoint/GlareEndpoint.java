@@ -99,6 +99,7 @@ public interface GlareEndpoint extends AutoCloseable {
         Consumer<String> trace = t -> { };
         Duration inboundInviteDelay = Duration.ZERO;
         java.util.function.Supplier<? extends java.util.concurrent.CompletionStage<?>> inboundInviteGate;
+        int baselineAttempts;
 
         Builder() {
         }
@@ -192,6 +193,54 @@ public interface GlareEndpoint extends AutoCloseable {
 
         public Duration peerInviteTimeout() {
             return peerInviteTimeout;
+        }
+
+        /**
+         * A plain RFC 3261 phone, the baseline glare resolution is measured against (10 attempts
+         * per call): see {@link #rfc3261Baseline(int)}.
+         */
+        public Builder rfc3261Baseline() {
+            return rfc3261Baseline(10);
+        }
+
+        /**
+         * A plain RFC 3261 phone: no glare support advertised ({@code Supported: glare} and
+         * {@code Glare-Tiebreak} are never sent, {@link Variant#PLAIN_RFC3261}); a peer INVITE
+         * that crosses our pending one is answered {@code 486 Busy Here}; when our own INVITE is
+         * refused {@code 486} or {@code 491} the port is closed, and after a random back-off a
+         * new INVITE (new Call-ID) goes out on a freshly opened port, up to {@code attempts}
+         * INVITEs per {@link GlareEndpoint#call call}. A peer INVITE that arrives during the
+         * back-off is answered 200 OK and becomes the call.
+         *
+         * <p>The back-off is RFC 3261 §14.1's rule for a 491, applied to the crossing of two
+         * initial INVITEs (which share no dialog): "If the UAC is the owner of the Call-ID of the
+         * dialog ID (meaning it generated the value), T has a randomly chosen value between 2.1
+         * and 4 seconds in units of 10 ms. If the UAC is not the owner of the Call-ID of the
+         * dialog ID, T has a randomly chosen value of between 0 and 2 seconds in units of 10 ms."
+         * Both sides own a Call-ID here, so the side whose Call-ID is the greater of the two
+         * crossing Call-IDs (both see both) takes the 2.1–4 s range and the other 0–2 s; a side
+         * that never saw the peer's INVITE (refused by a busy peer) takes 0–2 s.
+         *
+         * @param attempts the most INVITEs one call may send, 1..100
+         */
+        public Builder rfc3261Baseline(int attempts) {
+            if (attempts < 1 || attempts > 100) {
+                throw new IllegalArgumentException("attempts must be 1..100: " + attempts);
+            }
+            this.baselineAttempts = attempts;
+            this.tiebreakSource = TiebreakSource.NONE;
+            this.variants.add(Variant.PLAIN_RFC3261);
+            return this;
+        }
+
+        /** @return true for a plain RFC 3261 phone ({@link #rfc3261Baseline(int)}) */
+        public boolean isRfc3261Baseline() {
+            return baselineAttempts > 0;
+        }
+
+        /** @return the most INVITEs one call of a plain RFC 3261 phone sends; 0 for a glare-aware one */
+        public int baselineAttempts() {
+            return baselineAttempts;
         }
 
         public Builder expires(int seconds) {

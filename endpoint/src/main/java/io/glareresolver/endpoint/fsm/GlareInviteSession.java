@@ -108,6 +108,9 @@ public final class GlareInviteSession {
 
     /** S65/S77/S83: our INVITE is pending. */
     private void onAwaitingAnswer(Signal s, List<Action> out) {
+        if (variants.contains(Variant.PLAIN_RFC3261) && plainCrossing(s, out)) {
+            return;
+        }
         switch (s.event()) {
             case OWN_OK -> sessionOnOwnInvite(s, out);          // S77: YES → S79–S81
             case OWN_NG -> closeAfterOwnNg(out);                 // S83: YES → S85–S87
@@ -153,6 +156,27 @@ public final class GlareInviteSession {
             }
             default -> { /* ACK/CANCEL/BYE of nothing of ours: ignore */ }
         }
+    }
+
+    /**
+     * {@link Variant#PLAIN_RFC3261}: a crossing INVITE is refused busy (nothing compared, no
+     * instruction obeyed) and a 491 to our own INVITE closes the port like any other NG.
+     *
+     * @return true if the signal was handled here
+     */
+    private boolean plainCrossing(Signal s, List<Action> out) {
+        if (s.event().isPeerInvite()) {
+            crossed = true;
+            rememberPeerInvite(s);
+            out.add(Action.ng(peerCallId, BUSY));
+            state = State.AWAITING_OK_AFTER_NG;
+            return true;
+        }
+        if (s.event() == Event.OWN_NG_REQUEST_PENDING || s.event() == Event.OWN_NG_ACCEPT_PEER) {
+            closeAfterOwnNg(out);
+            return true;
+        }
+        return false;
     }
 
     /** S69: compare the additional information; the higher side sends OK. */

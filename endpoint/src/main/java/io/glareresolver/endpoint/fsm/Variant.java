@@ -1,6 +1,10 @@
 package io.glareresolver.endpoint.fsm;
 
-/** The seed's variants (description, "modifications"), each off by default. */
+/**
+ * The seed's variants (description, "modifications"), each off by default, plus
+ * {@link #PLAIN_RFC3261}, the behaviour of a phone that knows nothing of glare (the benchmark's
+ * baseline).
+ */
 public enum Variant {
     /** Answer the crossing INVITE 200 OK without a port; the peer uses the port of our INVITE. */
     OK_WITHOUT_PORT,
@@ -9,5 +13,13 @@ public enum Variant {
     /** Answer a crossing INVITE 200 OK without comparing (the seed's "no ID comparison"). */
     ALWAYS_OK,
     /** The higher side re-sends its INVITE while the lower side waits without answering. */
-    HIGHER_RESENDS
+    HIGHER_RESENDS,
+    /**
+     * Not the seed's: a plain RFC 3261 user agent, the baseline the seed improves on. A peer INVITE
+     * that crosses our pending one is answered {@code 486 Busy Here} whatever it carries (RFC 3261
+     * §21.4.24 "the callee's end system was contacted successfully, but the callee is currently
+     * not willing or able to take additional calls"), and any NG to our own INVITE (491 included)
+     * closes the port at once; the driver then backs off and retries with a new INVITE.
+     */
+    PLAIN_RFC3261
 }

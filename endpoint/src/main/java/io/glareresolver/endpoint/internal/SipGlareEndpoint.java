@@ -376,7 +376,9 @@ public final class SipGlareEndpoint implements GlareEndpoint, SipListener {
                 headers.createMaxForwardsHeader(70));
         req.addHeader(contactHeader());
         req.addHeader(headers.createExpiresHeader(expires));
-        req.addHeader(headers.createSupportedHeader(GlareHeaders.OPTION_TAG));
+        if (!config.isRfc3261Baseline()) {
+            req.addHeader(headers.createSupportedHeader(GlareHeaders.OPTION_TAG));
+        }
         return req;
     }
 
@@ -453,7 +455,10 @@ public final class SipGlareEndpoint implements GlareEndpoint, SipListener {
             @Override
             public CallHandle send() {
                 try {
-                    return worker.submit(() -> startOutgoing(peer, uri, port)).get(10, TimeUnit.SECONDS);
+                    return worker.submit(() -> {
+                        SipCall first = startOutgoing(peer, uri, port);
+                        return config.isRfc3261Baseline() ? startBaseline(peer, uri, first) : (CallHandle) first;
+                    }).get(10, TimeUnit.SECONDS);
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
                     port.close();
@@ -475,6 +480,9 @@ public final class SipGlareEndpoint implements GlareEndpoint, SipListener {
     }
 
     private TiebreakValue nextTiebreak() {
+        if (config.isRfc3261Baseline()) {
+            return null; // a plain phone carries no additional information
+        }
         switch (config.tiebreakSource()) {
             case RANDOM:
                 return TiebreakValue.random(RANDOM.nextLong() & Long.MAX_VALUE); // claim 7: a new number per call
@@ -490,7 +498,7 @@ public final class SipGlareEndpoint implements GlareEndpoint, SipListener {
     }
 
     /** Worker thread: S51 YES → calling-side processing, unless the peer's call got here first. */
-    private CallHandle startOutgoing(String peer, String uri, MediaPort port) {
+    private SipCall startOutgoing(String peer, String uri, MediaPort port) {
         prepared.remove(peer, port);
         SipCall existing = byPeer.get(peer);
         if (existing != null && existing.fsm.state() != State.CLOSED) {
@@ -514,6 +522,129 @@ public final class SipGlareEndpoint implements GlareEndpoint, SipListener {
 
     void hangUp(SipCall call) {
         post(() -> apply(call, Signal.of(Event.HANG_UP)));
+    }
+
+    // ====================================================================== plain RFC 3261 phone (baseline)
+
+    /** Plain calls in progress (an attempt pending or a back-off running), per peer AOR. */
+    private final Map<String, BaselineCall> baselineCalls = new ConcurrentHashMap<>();
+
+    /** Worker thread: wraps the first attempt of a plain phone's call. */
+    private BaselineCall startBaseline(String peer, String uri, SipCall first) {
+        BaselineCall b = new BaselineCall(this, peer, uri, config.baselineAttempts());
+        if (first.outgoing) {
+            b.attempts = 1;
+        }
+        BaselineCall previous = baselineCalls.put(peer, b);
+        if (previous != null && !previous.done()) {
+            finishBaseline(previous, previous.current() == null ? null : previous.current().snapshot(Outcome.FAILED));
+        }
+        followAttempt(b, first);
+        return b;
+    }
+
+    private void followAttempt(BaselineCall b, SipCall attempt) {
+        b.follow(attempt);
+        attempt.result.thenAccept(r -> post(() -> attemptDecided(b, attempt, r)));
+    }
+
+    /** Worker thread: one attempt has its result; a crossing refusal means back off and retry. */
+    private void attemptDecided(BaselineCall b, SipCall attempt, io.glareresolver.endpoint.CallResult r) {
+        if (b.done() || b.current() != attempt) {
+            return; // superseded (a peer INVITE was adopted meanwhile) or the call is over
+        }
+        if (r.established()) {
+            b.result.complete(r);
+            attempt.ended.thenAccept(e -> {
+                b.ended.complete(e);
+                baselineCalls.remove(b.peerAor, b);
+            });
+            return;
+        }
+        boolean refusedByCrossing = attempt.outgoing
+                && (r.status() == Response.BUSY_HERE || r.status() == GlareHeaders.NG_STATUS);
+        if (b.hungUp || closed || !refusedByCrossing || b.attempts >= b.maxAttempts) {
+            finishBaseline(b, r);
+            return;
+        }
+        long delayMillis = backoffMillis(attempt);
+        attempt.trace("backing off " + delayMillis + " ms before attempt " + (b.attempts + 1) + " (RFC 3261 §14.1)");
+        try {
+            b.retry = timers.schedule(() -> post(() -> retryBaseline(b)), delayMillis, TimeUnit.MILLISECONDS);
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            finishBaseline(b, r); // closing
+        }
+    }
+
+    /**
+     * RFC 3261 §14.1: "If the UAC is the owner of the Call-ID of the dialog ID [...] T has a randomly
+     * chosen value between 2.1 and 4 seconds in units of 10 ms. If the UAC is not the owner [...] T
+     * has a randomly chosen value of between 0 and 2 seconds in units of 10 ms." Of two crossing
+     * initial INVITEs, the side with the greater Call-ID counts as the owner.
+     */
+    private static long backoffMillis(SipCall attempt) {
+        String own = attempt.ownCallId;
+        String peer = attempt.fsm.peerCallId().orElse(null);
+        boolean owner = own != null && peer != null && own.compareTo(peer) > 0;
+        return owner ? 10L * (210 + RANDOM.nextInt(191)) : 10L * RANDOM.nextInt(201);
+    }
+
+    /** Worker thread: the back-off is over: join the peer's call if it came meanwhile, else a new INVITE on a new port. */
+    private void retryBaseline(BaselineCall b) {
+        if (b.done() || b.hungUp || closed) {
+            return;
+        }
+        SipCall existing = byPeer.get(b.peerAor);
+        if (existing != null && existing.fsm.state() != State.CLOSED) {
+            if (b.current() != existing) {
+                followAttempt(b, existing);
+            }
+            return;
+        }
+        b.attempts++;
+        followAttempt(b, startOutgoing(b.peerAor, b.targetUri, ledger.open())); // a fresh port for the new INVITE
+    }
+
+    /** Worker thread: a peer INVITE started a call; a plain call with that peer in back-off takes it as its attempt. */
+    private void adoptIncoming(SipCall incoming) {
+        BaselineCall b = baselineCalls.get(incoming.peerAor);
+        if (b == null || b.done() || b.current() == incoming) {
+            return;
+        }
+        SipCall current = b.current();
+        if (current != null && current.fsm.state() != State.CLOSED) {
+            return; // the current attempt is still going: this INVITE crossed it and was refused
+        }
+        if (b.retry != null) {
+            b.retry.cancel(false);
+        }
+        followAttempt(b, incoming);
+    }
+
+    private void finishBaseline(BaselineCall b, io.glareresolver.endpoint.CallResult r) {
+        if (b.retry != null) {
+            b.retry.cancel(false);
+        }
+        baselineCalls.remove(b.peerAor, b);
+        io.glareresolver.endpoint.CallResult last = r != null ? r
+                : new io.glareresolver.endpoint.CallResult(Outcome.FAILED, State.CLOSED, false, null, -1, -1, 0, "hung up");
+        b.result.complete(last);
+        b.ended.complete(last);
+    }
+
+    void hangUp(BaselineCall b) {
+        post(() -> {
+            b.hungUp = true;
+            SipCall c = b.current();
+            if (c != null && c.fsm.state() != State.CLOSED) {
+                apply(c, Signal.of(Event.HANG_UP)); // its result completes: attemptDecided or ended finish the call
+                if (!b.result.isDone()) {
+                    finishBaseline(b, c.snapshot(Outcome.FAILED));
+                }
+            } else {
+                finishBaseline(b, c == null ? null : c.snapshot(Outcome.FAILED));
+            }
+        });
     }
 
     @Override
@@ -686,7 +817,9 @@ public final class SipGlareEndpoint implements GlareEndpoint, SipListener {
                 List.of(headers.createViaHeader("127.0.0.1", sipPort, ListeningPoint.UDP, null)),
                 headers.createMaxForwardsHeader(70));
         req.addHeader(contactHeader());
-        req.addHeader(headers.createSupportedHeader(GlareHeaders.OPTION_TAG));
+        if (!config.isRfc3261Baseline()) {
+            req.addHeader(headers.createSupportedHeader(GlareHeaders.OPTION_TAG));
+        }
         if (call.tiebreak != null) {
             req.addHeader(headers.createHeader(GlareHeaders.TIEBREAK, call.tiebreak.format())); // S62–S63
         }
@@ -724,7 +857,9 @@ public final class SipGlareEndpoint implements GlareEndpoint, SipListener {
         }
         Response r = response(st.getRequest(), Response.OK, null, call);
         r.addHeader(contactHeader());
-        r.addHeader(headers.createSupportedHeader(GlareHeaders.OPTION_TAG));
+        if (!config.isRfc3261Baseline()) {
+            r.addHeader(headers.createSupportedHeader(GlareHeaders.OPTION_TAG));
+        }
         if (withPort) {
             r.setContent(SdpOffer.format(config.user(), RANDOM.nextInt(1 << 30), call.media.port()),
                     headers.createContentTypeHeader("application", "sdp"));
@@ -954,6 +1089,9 @@ public final class SipGlareEndpoint implements GlareEndpoint, SipListener {
                 }
             }
             if (fresh) {
+                if (config.isRfc3261Baseline()) {
+                    adoptIncoming(call);
+                }
                 config.incoming().accept(call);
             }
         });
