@@ -32,4 +32,12 @@ public interface GlareStatus {
     default Optional<String> lastRefusedSetting() {
         return Optional.empty();
     }
+
+    /**
+     * @return the plugin's own decision time per crossing (inside the server, without the network)
+     * @since 1.2
+     */
+    default DecisionTime decisionTime() {
+        return DecisionTime.NONE;
+    }
 }

@@ -1,6 +1,7 @@
 package io.glareresolver.glare.impl.console;
 
 import io.glareresolver.glare.api.CrossingCounters;
+import io.glareresolver.glare.api.DecisionTime;
 import io.glareresolver.glare.api.CrossingMessage;
 import io.glareresolver.glare.api.CrossingRecord;
 import io.glareresolver.glare.api.GlareStatus;
@@ -179,6 +180,9 @@ public final class GlareConsolePlugin extends AbstractServlet {
         counters.put("inProgress", c.inProgress());
         counters.put("latencyP50Micros", c.latencyP50Micros());
         counters.put("latencyP99Micros", c.latencyP99Micros());
+        DecisionTime decision = status.decisionTime();
+        counters.put("decisionP50Nanos", decision.p50Nanos());
+        counters.put("decisionP99Nanos", decision.p99Nanos());
         d.put("counters", counters);
         List<Object> rows = new ArrayList<>();
         for (CrossingRecord r : status.recentCrossings(TABLE_ROWS)) {

@@ -33,6 +33,8 @@ final class Crossing {
     boolean lowerWaitsForHigher;
     boolean lowerReleased;
     boolean recorded;
+    /** The record kept in the statistics, once the crossing ended; replaced when a late ACK completes it. */
+    CrossingRecord lastRecord;
 
     Crossing(CrossingPlan plan, TiebreakSource source, TrackedInvite first, TrackedInvite second, Instant detectedAt) {
         this.plan = plan;
@@ -102,6 +104,12 @@ final class Crossing {
             return CrossingOutcome.TIMEOUT;
         }
         return CrossingOutcome.BOTH_NG;
+    }
+
+    /** Builds the crossing's record as it stands and remembers it as the one kept. Caller holds the lock. */
+    CrossingRecord recordNow(CrossingOutcome outcome) {
+        lastRecord = record(outcome);
+        return lastRecord;
     }
 
     synchronized CrossingRecord record(CrossingOutcome outcome) {

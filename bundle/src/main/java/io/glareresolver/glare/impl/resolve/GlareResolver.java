@@ -3,6 +3,7 @@ package io.glareresolver.glare.impl.resolve;
 import io.glareresolver.glare.api.CrossingCounters;
 import io.glareresolver.glare.api.CrossingOutcome;
 import io.glareresolver.glare.api.CrossingRecord;
+import io.glareresolver.glare.api.DecisionTime;
 import io.glareresolver.glare.api.GlareStatus;
 import io.glareresolver.glare.impl.config.GlareSettings;
 import io.glareresolver.glare.impl.crossing.CallLeg;
@@ -56,6 +57,17 @@ public final class GlareResolver implements InviteInterceptor, RegistrationInter
     private final Clock clock;
     private final CrossingStatistics statistics;
     private final Map<InitialInvite, TrackedInvite> tracked = new ConcurrentHashMap<>();
+    /**
+     * Answered INVITEs of crossings whose end-to-end ACK is still to come (the ladder's last
+     * arrow). Bounded: the proxy reports an ACK only within 64*T1 = 32 s, after which
+     * {@link #expireStale()} drops the entry, and no more than {@link #ACKS_AWAITED_MAXIMUM} wait.
+     */
+    private final Map<InitialInvite, AwaitedAck> acksAwaited = new ConcurrentHashMap<>();
+    static final int ACKS_AWAITED_MAXIMUM = 4096;
+    private static final long ACK_WAIT_NANOS = TimeUnit.SECONDS.toNanos(32);
+
+    private record AwaitedAck(TrackedInvite invite, long sinceNanos) {
+    }
     private volatile GlareSettings settings;
     private volatile PendingInvites<TrackedInvite> pending;
 
@@ -96,6 +108,7 @@ public final class GlareResolver implements InviteInterceptor, RegistrationInter
             }
         }
         tracked.clear();
+        acksAwaited.clear();
         for (TrackedInvite t : all) {
             Crossing c = t.crossing;
             if (c == null) {
@@ -115,7 +128,11 @@ public final class GlareResolver implements InviteInterceptor, RegistrationInter
                 t.invite.release(forwarded(t, t.baseEdits, "delivered: plugin let go"));
             }
             if (record) {
-                statistics.crossingEnded(c.record(CrossingOutcome.ABORTED));
+                CrossingRecord r;
+                synchronized (c) {
+                    r = c.recordNow(CrossingOutcome.ABORTED);
+                }
+                statistics.crossingEnded(r);
             }
         }
         if (!all.isEmpty()) {
@@ -144,6 +161,7 @@ public final class GlareResolver implements InviteInterceptor, RegistrationInter
 
     @Override
     public InviteAction onInitialInvite(InitialInvite invite) {
+        long entered = System.nanoTime();
         GlareSettings s = settings;
         if (!s.enabled()) {
             return InviteAction.forward();
@@ -182,7 +200,9 @@ public final class GlareResolver implements InviteInterceptor, RegistrationInter
         }
         tracked.put(invite, me);
         if (arrival instanceof PendingInvites.Arrival.Crossed<TrackedInvite> crossed) {
-            return onCrossing(crossed.first(), me, s);
+            InviteAction decided = onCrossing(crossed.first(), me, s);
+            statistics.decisionTime(System.nanoTime() - entered);
+            return decided;
         }
         return forwarded(me, base, "forwarded");
     }
@@ -307,6 +327,44 @@ public final class GlareResolver implements InviteInterceptor, RegistrationInter
         return ResponseAction.relay();
     }
 
+    /** RFC 3261 §16.7 step 5: a provisional response is relayed whatever happens; here it is only traced. */
+    @Override
+    public void onProvisionalResponse(InitialInvite invite, BranchResponse response) {
+        TrackedInvite t = tracked.get(invite);
+        if (t != null) {
+            String label = response.status() + " " + response.reason();
+            Map<String, String> glare = MessageTrail.glareHeaders(response::headers);
+            t.trail.add(Hop.CALLEE_TO_SERVER, label, glare, "");
+            t.trail.add(Hop.SERVER_TO_CALLER, label, glare, "relayed");
+        }
+    }
+
+    /**
+     * The end-to-end ACK of the 2xx of a crossing's INVITE (RFC 3261 §13.2.2.4): traced, and the
+     * crossing's record completed if it was already kept.
+     */
+    @Override
+    public void onAck(InitialInvite invite) {
+        AwaitedAck awaited = acksAwaited.remove(invite);
+        if (awaited == null) {
+            return;
+        }
+        TrackedInvite t = awaited.invite();
+        t.trail.add(Hop.CALLER_TO_SERVER, "ACK", Map.of(), "of the 2xx (end to end)");
+        t.trail.add(Hop.SERVER_TO_CALLEE, "ACK", Map.of(), "forwarded");
+        Crossing c = t.crossing;
+        CrossingRecord before;
+        CrossingRecord after;
+        synchronized (c) {
+            before = c.lastRecord;
+            if (before == null) {
+                return; // the crossing is not over yet: its record, made later, has the ACK
+            }
+            after = c.recordNow(before.outcome());
+        }
+        statistics.recordAmended(before, after);
+    }
+
     /** The caller's CANCEL: the proxy answers it and CANCELs the branch itself (RFC 3261 §16.10). */
     @Override
     public void onCancel(InitialInvite invite) {
@@ -331,6 +389,9 @@ public final class GlareResolver implements InviteInterceptor, RegistrationInter
         Crossing c = t.crossing;
         if (c == null) {
             return;
+        }
+        if (end == InviteEnd.ANSWERED && acksAwaited.size() < ACKS_AWAITED_MAXIMUM) {
+            acksAwaited.put(invite, new AwaitedAck(t, System.nanoTime()));
         }
         TrackedInvite releaseLower = null;
         boolean record = false;
@@ -364,7 +425,10 @@ public final class GlareResolver implements InviteInterceptor, RegistrationInter
         if (record) {
             // an INVITE the proxy ended because the plugin went away is not a timeout of the crossing
             CrossingOutcome outcome = c.outcome(c.first.aborted || c.second.aborted);
-            CrossingRecord r = c.record(outcome);
+            CrossingRecord r;
+            synchronized (c) {
+                r = c.recordNow(outcome);
+            }
             statistics.crossingEnded(r);
             if (outcome.abnormal()) {
                 LOG.warn("[{}] crossing {} / {} ended abnormally: {}", r.lowerCallId(), r.lowerAor(), r.higherAor(), outcome);
@@ -379,6 +443,7 @@ public final class GlareResolver implements InviteInterceptor, RegistrationInter
     public void expireStale() {
         long limit = TimeUnit.MILLISECONDS.toNanos(settings.pendingTimeoutMillis());
         long now = System.nanoTime();
+        acksAwaited.values().removeIf(a -> now - a.sinceNanos() > ACK_WAIT_NANOS);
         for (TrackedInvite t : tracked.values()) {
             if (now - t.trackedNanos > limit) {
                 LOG.warn("[{}] INVITE {} still pending after pending.timeout: no longer followed", t.party.callId(),
@@ -447,6 +512,11 @@ public final class GlareResolver implements InviteInterceptor, RegistrationInter
     @Override
     public List<CrossingRecord> recentCrossings(int max) {
         return statistics.recent(max);
+    }
+
+    @Override
+    public DecisionTime decisionTime() {
+        return statistics.decisionTime();
     }
 
     @Override

@@ -2,6 +2,7 @@ package io.glareresolver.glare.impl.shell;
 
 import io.glareresolver.glare.api.CrossingCounters;
 import io.glareresolver.glare.api.CrossingOutcome;
+import io.glareresolver.glare.api.DecisionTime;
 import io.glareresolver.glare.api.CrossingRecord;
 import io.glareresolver.glare.api.GlareStatus;
 import io.glareresolver.glare.impl.component.EnabledSwitch;
@@ -66,7 +67,11 @@ public final class GlareCommands {
         out.append("malformed Glare-Tiebreak refused: ").append(c.malformedRefused()).append('\n');
         out.append("in progress: ").append(c.inProgress()).append('\n');
         out.append("decision latency p50 / p99: ").append(c.latencyP50Micros()).append(" us / ")
-                .append(c.latencyP99Micros()).append(" us\n");
+                .append(c.latencyP99Micros()).append(" us (second INVITE in -> both sides hold a final answer)\n");
+        DecisionTime d = status.decisionTime();
+        out.append("decision time p50 / p99 / max: ").append(d.p50Nanos()).append(" ns / ").append(d.p99Nanos())
+                .append(" ns / ").append(d.maxNanos()).append(" ns (inside the plugin, ").append(d.decisions())
+                .append(" decisions)\n");
         out.append("last refused setting: ").append(status.lastRefusedSetting().orElse("none"));
         PbxStatus p = pbx;
         if (p != null) {

@@ -3,6 +3,7 @@ package io.glareresolver.glare.impl.stats;
 import io.glareresolver.glare.api.CrossingCounters;
 import io.glareresolver.glare.api.CrossingOutcome;
 import io.glareresolver.glare.api.CrossingRecord;
+import io.glareresolver.glare.api.DecisionTime;
 
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -26,6 +27,10 @@ public final class CrossingStatistics {
     private final LongAdder untracked = new LongAdder();
     private final AtomicLong inProgress = new AtomicLong();
     private final LatencyRecorder latency = new LatencyRecorder(10_000);
+    /** Decision time bucket bounds in nanoseconds; the last bucket is open. */
+    static final long[] DECISION_BOUNDS_NANOS = {1_000, 2_500, 5_000, 10_000, 25_000, 50_000, 100_000, 250_000,
+            500_000, 1_000_000, 10_000_000, Long.MAX_VALUE};
+    private final LatencyRecorder decisionTime = new LatencyRecorder(10_000, DECISION_BOUNDS_NANOS);
     private final Deque<CrossingRecord> recent = new ArrayDeque<>();
     private volatile int recentMaximum;
 
@@ -46,6 +51,35 @@ public final class CrossingStatistics {
 
     public void decisionLatency(long micros) {
         latency.record(micros);
+    }
+
+    /** The plugin took {@code nanos} to decide one crossing (inside the server). */
+    public void decisionTime(long nanos) {
+        decisionTime.record(nanos);
+    }
+
+    public DecisionTime decisionTime() {
+        return decisionTime.count() == 0 ? DecisionTime.NONE
+                : new DecisionTime(decisionTime.count(), decisionTime.percentile(50), decisionTime.percentile(99),
+                        decisionTime.max());
+    }
+
+    /**
+     * A crossing's record was completed after it ended (the end-to-end ACK of the 2xx came later):
+     * the recent list shows the completed one in its place.
+     */
+    public void recordAmended(CrossingRecord before, CrossingRecord after) {
+        synchronized (recent) {
+            List<CrossingRecord> copy = new ArrayList<>(recent);
+            for (int i = 0; i < copy.size(); i++) {
+                if (copy.get(i) == before) {
+                    copy.set(i, after);
+                    recent.clear();
+                    recent.addAll(copy);
+                    return;
+                }
+            }
+        }
     }
 
     public void portChecked(boolean kept) {

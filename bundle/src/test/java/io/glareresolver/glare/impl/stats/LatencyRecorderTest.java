@@ -38,4 +38,32 @@ class LatencyRecorderTest {
         assertEquals(1, h.get(Long.MAX_VALUE));
         assertEquals(4, h.values().stream().mapToLong(Long::longValue).sum());
     }
+
+    @Test
+    void decisionTimesInNanosecondsKeepTheirOwnBucketsCountAndMaximum() {
+        LatencyRecorder r = new LatencyRecorder(3, CrossingStatistics.DECISION_BOUNDS_NANOS);
+        assertEquals(0, r.count());
+        assertEquals(0, r.max());
+        r.record(800);
+        r.record(90_000_000);
+        r.record(2_000);
+        r.record(3_000);
+        r.record(4_000);
+        assertEquals(5, r.count());
+        assertEquals(90_000_000, r.max(), "the maximum is since start, not over the window");
+        assertEquals(4_000, r.percentile(100), "percentiles are over the window of 3");
+        Map<Long, Long> h = r.histogram();
+        assertEquals(1, h.get(1_000L));
+        assertEquals(1, h.get(2_500L));
+        assertEquals(2, h.get(5_000L));
+        assertEquals(1, h.get(Long.MAX_VALUE));
+    }
+
+    @Test
+    void statisticsReportNoDecisionUntilOneWasMade() {
+        CrossingStatistics s = new CrossingStatistics(10);
+        assertEquals(io.glareresolver.glare.api.DecisionTime.NONE, s.decisionTime());
+        s.decisionTime(12_345);
+        assertEquals(new io.glareresolver.glare.api.DecisionTime(1, 12_345, 12_345, 12_345), s.decisionTime());
+    }
 }

@@ -1,0 +1,19 @@
+package io.glareresolver.glare.api;
+
+/**
+ * The plugin's own time to decide a crossing, measured inside the server: from the second INVITE
+ * of a pair entering the plugin to the plugin returning what the proxy does with it (detection,
+ * tie-break, the header edits). Excludes the SIP stack and the network, unlike
+ * {@link CrossingCounters#latencyP50Micros()}, which runs until both sides hold a final answer.
+ *
+ * @param decisions crossings decided since the plugin started
+ * @param p50Nanos  median over the most recent decisions, in nanoseconds (0 when none)
+ * @param p99Nanos  99th percentile over the most recent decisions, in nanoseconds
+ * @param maxNanos  the longest decision since the plugin started, in nanoseconds
+ * @since 1.2
+ */
+public record DecisionTime(long decisions, long p50Nanos, long p99Nanos, long maxNanos) {
+
+    /** No decision measured yet. */
+    public static final DecisionTime NONE = new DecisionTime(0, 0, 0, 0);
+}
