@@ -32,6 +32,14 @@ public interface CallHandle {
     /** @return what was sent and received, one line per message, in order */
     List<String> trace();
 
+    /**
+     * @return the {@link System#nanoTime()} at which {@link #result()} completed (the session came
+     *     up or the attempt failed), for measuring; empty while it has not
+     */
+    default java.util.OptionalLong resultAtNanos() {
+        return java.util.OptionalLong.empty();
+    }
+
     /** Ends the call: BYE in session, CANCEL while pending; closes the port. */
     void hangUp();
 }

@@ -32,6 +32,7 @@ final class BaselineCall implements CallHandle {
     private volatile SipCall current;
 
     final CompletableFuture<CallResult> result = new CompletableFuture<>();
+    private volatile long resultAtNanos;
     final CompletableFuture<CallResult> ended = new CompletableFuture<>();
 
     BaselineCall(SipGlareEndpoint endpoint, String peerAor, String targetUri, int maxAttempts) {
@@ -78,6 +79,20 @@ final class BaselineCall implements CallHandle {
     @Override
     public CompletableFuture<CallResult> result() {
         return result;
+    }
+
+    /** Completes {@link #result} once, noting when (the deciding attempt's time, else now). */
+    void decide(CallResult r, long atNanos) {
+        if (!result.isDone()) {
+            resultAtNanos = atNanos != 0 ? atNanos : System.nanoTime();
+            result.complete(r);
+        }
+    }
+
+    @Override
+    public java.util.OptionalLong resultAtNanos() {
+        long t = resultAtNanos;
+        return t == 0 ? java.util.OptionalLong.empty() : java.util.OptionalLong.of(t);
     }
 
     @Override

@@ -59,6 +59,8 @@ final class SipCall implements CallHandle {
     String ngReasonPhrase;
 
     final CompletableFuture<CallResult> result = new CompletableFuture<>();
+    /** When {@link #result} completed ({@link System#nanoTime()}), 0 before. */
+    volatile long resultAtNanos;
     final CompletableFuture<CallResult> ended = new CompletableFuture<>();
     private final List<String> trace = Collections.synchronizedList(new ArrayList<>());
 
@@ -101,6 +103,20 @@ final class SipCall implements CallHandle {
     @Override
     public CompletableFuture<CallResult> result() {
         return result;
+    }
+
+    @Override
+    public java.util.OptionalLong resultAtNanos() {
+        long t = resultAtNanos;
+        return t == 0 ? java.util.OptionalLong.empty() : java.util.OptionalLong.of(t);
+    }
+
+    /** Completes {@link #result} once, noting when. */
+    void decide(CallResult r) {
+        if (!result.isDone()) {
+            resultAtNanos = System.nanoTime();
+            result.complete(r);
+        }
     }
 
     @Override

@@ -554,7 +554,7 @@ public final class SipGlareEndpoint implements GlareEndpoint, SipListener {
             return; // superseded (a peer INVITE was adopted meanwhile) or the call is over
         }
         if (r.established()) {
-            b.result.complete(r);
+            b.decide(r, attempt.resultAtNanos);
             attempt.ended.thenAccept(e -> {
                 b.ended.complete(e);
                 baselineCalls.remove(b.peerAor, b);
@@ -628,7 +628,7 @@ public final class SipGlareEndpoint implements GlareEndpoint, SipListener {
         baselineCalls.remove(b.peerAor, b);
         io.glareresolver.endpoint.CallResult last = r != null ? r
                 : new io.glareresolver.endpoint.CallResult(Outcome.FAILED, State.CLOSED, false, null, -1, -1, 0, "hung up");
-        b.result.complete(last);
+        b.decide(last, 0);
         b.ended.complete(last);
     }
 
@@ -717,15 +717,15 @@ public final class SipGlareEndpoint implements GlareEndpoint, SipListener {
                 armTimer(call, after);
             }
             if (after.inSession()) {
-                call.result.complete(call.snapshot(Outcome.ESTABLISHED));
+                call.decide(call.snapshot(Outcome.ESTABLISHED));
             } else if (after == State.CLOSED) {
                 if (call.media != null) {
                     call.media.close(); // never leak a port, whatever path led here
                 }
                 if (call.link != null) {
-                    call.result.complete(call.snapshot(Outcome.ESTABLISHED));
+                    call.decide(call.snapshot(Outcome.ESTABLISHED));
                 } else {
-                    call.result.complete(call.snapshot(Outcome.FAILED));
+                    call.decide(call.snapshot(Outcome.FAILED));
                 }
                 call.ended.complete(call.snapshot(call.link != null ? Outcome.ESTABLISHED : Outcome.FAILED));
                 byPeer.remove(call.peerAor, call);
