@@ -54,6 +54,7 @@ import io.glareresolver.sip.impl.proxy.InviteProxy;
 import io.glareresolver.sip.impl.proxy.RequestRelay;
 import io.glareresolver.sip.impl.proxy.ResponseRouter;
 import io.glareresolver.sip.impl.registrar.Registrar;
+import io.glareresolver.sip.impl.screen.RequestScreen;
 
 /**
  * The SIP server: one JAIN-SIP stack with a listening point per transport, the registrar and the
@@ -362,6 +363,15 @@ public final class SipServer implements SipListener {
             return;
         }
         ServerTransaction st = stRef[0];
+        Optional<RequestScreen.Refusal> refusal = RequestScreen.screen(req);
+        if (refusal.isPresent()) {
+            // answered before a server transaction exists: statelessly, as RFC 4475 §3.2 prefers for
+            // malformed requests ("other requests from the source are likely to also have a malformed
+            // branch parameter"), and without keeping state for a peer's garbage
+            LOG.info("[{}] {} refused: {} {}", callId, method, refusal.get().status(), refusal.get().reason());
+            sip.respond(st, req, refusal.get().status(), refusal.get().reason(), callId);
+            return;
+        }
         if (st == null) {
             try {
                 st = sip.provider().getNewServerTransaction(req);
@@ -402,6 +412,19 @@ public final class SipServer implements SipListener {
         boolean poppedOurRoute = RequestRelay.popOurRoutes(routed, sip);
         boolean moreRoutes = routed.getHeader(RouteHeader.NAME) != null;
         boolean toUs = !moreRoutes && sip.isLocal(ruri) && ruri.getUser() == null;
+        if (Request.REGISTER.equals(method) || toUs) {
+            // §8.2.2.3 / §10.3 step 2: the registrar and the server answering for itself are UASs
+            List<String> unsupported = RequestScreen.unsupportedRequire(req);
+            if (!unsupported.isEmpty()) {
+                LOG.info("[{}] {} refused: 420, Require {} not supported", callId, method, unsupported);
+                Response r = sip.response(req, Response.BAD_EXTENSION, "Bad Extension");
+                for (String tag : unsupported) {
+                    r.addHeader(sip.headers().createUnsupportedHeader(tag));
+                }
+                sip.send(st, r, callId);
+                return;
+            }
+        }
         if (Request.REGISTER.equals(method)) {
             registrar.register(req, st);
             return;
