@@ -38,6 +38,7 @@ import io.glareresolver.endpoint.GlareEndpoint;
 import io.glareresolver.endpoint.PortCounts;
 import io.glareresolver.endpoint.TiebreakSource;
 import io.glareresolver.glare.api.CrossingCounters;
+import io.glareresolver.glare.api.CrossingMessage;
 import io.glareresolver.glare.api.GlareStatus;
 import io.glareresolver.integrationtests.felix.BoundedWait;
 import io.glareresolver.integrationtests.felix.EmbeddedGlareRuntime;
@@ -377,6 +378,7 @@ class GlarePluginIT {
         awaitQuiet(status);
         assertEquals(1, status.counters().crossingsSeen() - before.crossingsSeen(), enabled.transcript());
         assertEquals(1, status.counters().sessionsEstablished() - before.sessionsEstablished(), enabled.transcript());
+        assertLadderHasRingingAndTheAckOfThe2xx(status, enabled);
 
         configure(Map.of("enabled", false));
         BoundedWait.untilTrue("the plugin disabled", WAIT, () -> !status.enabled());
@@ -443,6 +445,31 @@ class GlarePluginIT {
         assertEquals(1, run.all(PLAIN_1.name(), "ESTABLISHED_OUT").size() + run.all(PLAIN_2.name(), "ESTABLISHED_OUT").size(),
                 run.transcript());
         run.expect(callee, "BYE_IN");
+    }
+
+    /**
+     * The crossing's ladder holds every message, the plain callee's 180 Ringing and the caller's
+     * end-to-end ACK of the 2xx included (the ACK completes the record a moment after the crossing ended).
+     */
+    private static void assertLadderHasRingingAndTheAckOfThe2xx(GlareStatus status, Run run) throws TimeoutException {
+        java.util.function.Supplier<List<CrossingMessage>> ladder = () -> status.recentCrossings(1).get(0).messages();
+        java.util.function.BiPredicate<String, String> has = (label, direction) -> ladder.get().stream().anyMatch(
+                m -> m.label().startsWith(label) && (direction.equals("in") ? m.to().equals(CrossingMessage.SERVER)
+                        : m.from().equals(CrossingMessage.SERVER)));
+        try {
+            BoundedWait.untilTrue("the ACK of the 2xx on the ladder", WAIT,
+                    () -> has.test("ACK", "in") && ladder.get().stream().anyMatch(m -> m.label().equals("ACK")
+                            && m.note().contains("2xx")));
+        } catch (TimeoutException e) {
+            throw new AssertionError("no ACK of the 2xx on the ladder: " + ladder.get() + "\n" + run.transcript(), e);
+        }
+        String where = ladder.get() + "\n" + run.transcript();
+        assertTrue(has.test("180 ", "in"), "the callee's 180 reaches the server: " + where);
+        assertTrue(has.test("180 ", "out"), "the 180 relayed to the caller: " + where);
+        assertTrue(ladder.get().stream().anyMatch(m -> m.label().equals("ACK") && m.from().equals(CrossingMessage.SERVER)
+                && m.note().equals("forwarded")), "the ACK forwarded to the callee: " + where);
+        List<Long> offsets = ladder.get().stream().map(CrossingMessage::offsetMicros).toList();
+        assertEquals(offsets.stream().sorted().toList(), offsets, "arrows in time order: " + where);
     }
 
     private void assertSameRegistration(Registration before) {

@@ -111,6 +111,12 @@ final class ConsoleBrowser implements AutoCloseable {
         wait("a second refresh", () -> !driver.findElement(By.id("glare-refreshed")).getText().equals(second));
     }
 
+    /** Scrolls the ladder's last arrow into view (for a screenshot of the end of a long ladder). */
+    void scrollToLastArrow() {
+        ((JavascriptExecutor) driver).executeScript(
+                "var a = document.querySelectorAll('#glare-ladder-svg g.glare-arrow'); a[a.length - 1].scrollIntoView(false);");
+    }
+
     /** A marker in the window: it survives data refreshes, not a page reload. */
     void markNoReload() {
         ((JavascriptExecutor) driver).executeScript("window.__glareTestMarker = 'same page';");

@@ -2,6 +2,7 @@ package io.glareresolver.glare.impl.component;
 
 import io.glareresolver.glare.api.CrossingCounters;
 import io.glareresolver.glare.api.CrossingRecord;
+import io.glareresolver.glare.api.DecisionTime;
 import io.glareresolver.glare.api.GlareStatus;
 import io.glareresolver.glare.impl.config.GlareConfig;
 import io.glareresolver.glare.impl.config.GlareSettings;
@@ -105,6 +106,16 @@ public final class GlareComponent implements InviteInterceptor, RegistrationInte
     }
 
     @Override
+    public void onProvisionalResponse(InitialInvite invite, BranchResponse response) {
+        resolver.onProvisionalResponse(invite, response);
+    }
+
+    @Override
+    public void onAck(InitialInvite invite) {
+        resolver.onAck(invite);
+    }
+
+    @Override
     public void onCancel(InitialInvite invite) {
         resolver.onCancel(invite);
     }
@@ -142,5 +153,10 @@ public final class GlareComponent implements InviteInterceptor, RegistrationInte
     @Override
     public int pendingInvites() {
         return resolver.pendingInvites();
+    }
+
+    @Override
+    public DecisionTime decisionTime() {
+        return resolver.decisionTime();
     }
 }
