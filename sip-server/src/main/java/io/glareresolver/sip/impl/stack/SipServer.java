@@ -106,7 +106,12 @@ public final class SipServer implements SipListener {
         p.setProperty("gov.nist.javax.sip.AGGRESSIVE_CLEANUP", "true");
         p.setProperty("gov.nist.javax.sip.RECEIVE_UDP_BUFFER_SIZE", "4194304");
         p.setProperty("gov.nist.javax.sip.SEND_UDP_BUFFER_SIZE", "4194304");
-        p.setProperty("gov.nist.javax.sip.TRACE_LEVEL", System.getProperty("glare.sip.traceLevel", "ERROR"));
+        // The RI logs at ERROR what peers get wrong ("Dropped Bad Msg", "Malformed mandatory headers",
+        // and for a request without a parsable CSeq an NPE plus a dump of its whole 64 KiB receive
+        // buffer: one 200-byte datagram, 300 KB of log). A remote peer must not be able to fill the
+        // log, and every RI failure that matters to us reaches this code as an exception or event,
+        // logged with its Call-ID. So the RI's own log is off unless asked for (glare.sip.traceLevel=ERROR).
+        p.setProperty("gov.nist.javax.sip.TRACE_LEVEL", System.getProperty("glare.sip.traceLevel", "OFF"));
         p.setProperty("gov.nist.javax.sip.LOG4J_LOGGER_NAME", "gov.nist.javax.sip");
         p.setProperty("gov.nist.javax.sip.LOG_MESSAGE_CONTENT", "false");
         // the proxy must see the ACK of its non-2xx answers to tell interceptors the INVITE is over
