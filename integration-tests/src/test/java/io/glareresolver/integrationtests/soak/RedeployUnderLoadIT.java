@@ -70,6 +70,7 @@ class RedeployUnderLoadIT {
     static final ConcurrentLinkedQueue<Window> WINDOWS = new ConcurrentLinkedQueue<>();
     /** The start of a replacement in progress (0: none), so that a crossing running across it counts as overlapping. */
     static final AtomicLong OPEN_WINDOW = new AtomicLong();
+    static final AtomicLong LAST_WINDOW_END = new AtomicLong();
     static final AtomicInteger REPLACED = new AtomicInteger();
     static final AtomicBoolean STOP = new AtomicBoolean();
 
@@ -78,6 +79,8 @@ class RedeployUnderLoadIT {
     static final AtomicLong SET_UP = new AtomicLong();
     static final AtomicLong CALLS_ACROSS = new AtomicLong();
     static final AtomicLong CROSSINGS_CLEAR = new AtomicLong();
+    /** Clear crossings that started after the last replacement ended: all of them met the same plugin instance. */
+    static final AtomicLong CLEAR_SINCE_LAST = new AtomicLong();
     static final AtomicLong CROSSINGS_OVERLAPPING = new AtomicLong();
     static final AtomicLong OVERLAPPING_ONE_SESSION = new AtomicLong();
     static final AtomicLong FAILURES = new AtomicLong();
@@ -168,6 +171,8 @@ class RedeployUnderLoadIT {
                     () -> runtime.data().contains("\"boundToSipServer\":true"));
             long to = System.nanoTime();
             WINDOWS.add(new Window(from, to));
+            CLEAR_SINCE_LAST.set(0);
+            LAST_WINDOW_END.set(to);
             OPEN_WINDOW.set(0);
             REPLACED.incrementAndGet();
             assertRegistered("after replacement " + n, aors);
@@ -179,25 +184,40 @@ class RedeployUnderLoadIT {
             }
         }
         int replaced = REPLACED.get();
+        // load after the last replacement, then the last plugin instance's own view of it
+        runtime.poll("crossings after the last replacement", () -> CLEAR_SINCE_LAST.get() >= CLEAR_BETWEEN * CROSS_LANES
+                || FAILURES.get() > 0);
         STOP.set(true);
         for (Thread t : generators) {
             t.join(Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime()) + OP_TIMEOUT.toMillis() * 3));
         }
         boolean generatorsEnded = generators.stream().noneMatch(Thread::isAlive);
+        long clearSinceLast = CLEAR_SINCE_LAST.get();
+        runtime.poll("the last plugin instance's pending table empty", () -> {
+            String d = runtime.data();
+            return !d.isEmpty() && number(d, "pendingInvites") == 0 && number(d, "inProgress") == 0;
+        });
+        String data = runtime.data();
+        long seen = number(data, "crossingsSeen");
+        long sessions = number(data, "sessionsEstablished");
         assertRegistered("at the end", aors);
         double seconds = (System.nanoTime() - started) / 1e9;
         LOG.info("REDEPLOY SUMMARY: {} replacements of deploy/glare-bundle.jar in {} s (window p50 {} ms, max {} ms);"
                         + " {} calls ended by BYE ({} of them set up before a replacement and hung up after it),"
                         + " {} crossings outside a replacement window (all one session), {} overlapping one"
-                        + " ({} of them one session, all with final answers on both sides); {} registrations kept; failures {}",
+                        + " ({} of them one session, all with final answers on both sides); {} registrations kept; failures {};"
+                        + " the last plugin instance: {} crossings seen, {} sessions, pending table 0 ({} clear crossings after its start)",
                 replaced, String.format("%.1f", seconds), windowMillis(50), windowMillis(100), CALLS.get() + CALLS_ACROSS.get(),
                 CALLS_ACROSS.get(), CROSSINGS_CLEAR.get(), CROSSINGS_OVERLAPPING.get(), OVERLAPPING_ONE_SESSION.get(), aors.size(),
-                FAILURES.get());
+                FAILURES.get(), seen, sessions, clearSinceLast);
         assertEquals(0, FAILURES.get(), "calls or crossings that did not end as they must: " + FIRST_FAILURES);
         assertEquals(REDEPLOYS, replaced, "replacements done within " + BOUND.toSeconds() + " s");
         assertTrue(generatorsEnded, "the generators stopped");
         assertTrue(CALLS_ACROSS.get() >= replaced, "calls held across replacements: " + CALLS_ACROSS.get());
         assertTrue(CROSSINGS_CLEAR.get() > 0, "crossings outside the replacement windows");
+        // each crossing after the last replacement went through the last plugin instance, which resolved it
+        assertTrue(seen >= clearSinceLast && sessions >= clearSinceLast, "the last plugin instance saw and resolved the "
+                + clearSinceLast + " crossings after its start: " + data);
     }
 
     // ------------------------------------------------------------------------------ generators
@@ -310,6 +330,9 @@ class RedeployUnderLoadIT {
                     }
                 } else if (one) {
                     CROSSINGS_CLEAR.incrementAndGet();
+                    if (start > LAST_WINDOW_END.get()) {
+                        CLEAR_SINCE_LAST.incrementAndGet();
+                    }
                 } else {
                     fail("crossing outside any replacement window not one session on the two ports: " + rx + " / " + ry
                             + "\n" + hx.trace() + "\n" + hy.trace());
@@ -348,6 +371,12 @@ class RedeployUnderLoadIT {
         String regs = runtime.gogo("sip:registrations");
         List<String> missing = aors.stream().filter(a -> !regs.contains(a)).toList();
         assertTrue(missing.isEmpty(), "registrations lost " + when + ": " + missing + " not in sip:registrations:\n" + regs);
+    }
+
+    static long number(String json, String key) {
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("\"" + key + "\":(-?\\d+)").matcher(json);
+        assertTrue(m.find(), key + " in " + json);
+        return Long.parseLong(m.group(1));
     }
 
     private static long windowMillis(int percentile) {
