@@ -62,8 +62,9 @@ public final class DigestVerifier {
                 creds.nonce(), creds.nc(), creds.cnonce(), creds.qop());
         boolean match = MessageDigest.isEqual(expected.getBytes(StandardCharsets.US_ASCII),
                 creds.response().toLowerCase(Locale.ROOT).getBytes(StandardCharsets.US_ASCII));
-        // check the nonce only after the response: a replay with a wrong password is a wrong password
-        NonceVerdict nonce = nonces.check(creds.nonce(), creds.nc());
+        // check the nonce only after the response: a replay with a wrong password is a wrong password.
+        // Only a matching answer is counted (remembered): a flood of wrong answers costs no memory.
+        NonceVerdict nonce = match ? nonces.check(creds.nonce(), creds.nc()) : nonces.verify(creds.nonce());
         if (nonce == NonceVerdict.UNKNOWN) {
             return Result.of(AuthOutcome.BAD_CHALLENGE_ANSWER);
         }

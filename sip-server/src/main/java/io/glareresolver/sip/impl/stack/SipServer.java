@@ -619,6 +619,11 @@ public final class SipServer implements SipListener {
         // no dialogs: AUTOMATIC_DIALOG_SUPPORT is off
     }
 
+    /** Nonce-counts the digest check remembers (bounded; tests of floods read it). */
+    int noncesRemembered() {
+        return registrar == null ? 0 : registrar.nonces().remembered();
+    }
+
     /** INVITEs in progress (tests, metrics). */
     public int invitesInProgress() {
         return invites == null ? 0 : invites.inProgress();

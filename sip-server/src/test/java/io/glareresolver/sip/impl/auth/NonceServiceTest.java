@@ -60,4 +60,48 @@ class NonceServiceTest {
         assertEquals(AuthOutcome.STALE, stale);
         assertEquals(true, stale.stale());
     }
+
+    @Test
+    void theCountTableIsBoundedAndAnEvictedNonceCannotBeReplayed() {
+        MutableClock clock = new MutableClock();
+        NonceService nonces = new NonceService(Duration.ofSeconds(300), clock, 3);
+        java.util.List<String> issued = new java.util.ArrayList<>();
+        for (int i = 0; i < 10; i++) {
+            clock.now = clock.now.plusMillis(10);
+            String n = nonces.issue();
+            issued.add(n);
+            assertEquals(NonceVerdict.VALID, nonces.check(n, "00000001"));
+            assertEquals(Math.min(i + 1, 3), nonces.remembered());
+        }
+        // the first seven lost their entries: replaying them is refused as stale (a fresh challenge), never accepted
+        for (int i = 0; i < 7; i++) {
+            assertEquals(NonceVerdict.STALE, nonces.check(issued.get(i), "00000001"), "evicted nonce " + i);
+            assertEquals(NonceVerdict.STALE, nonces.check(issued.get(i), "00000009"), "evicted nonce " + i);
+        }
+        assertEquals(NonceVerdict.REPLAYED, nonces.check(issued.get(9), "00000001"), "a kept nonce still detects a replay");
+        assertEquals(NonceVerdict.VALID, nonces.check(issued.get(9), "00000002"));
+        clock.now = clock.now.plusMillis(10);
+        assertEquals(NonceVerdict.VALID, nonces.check(nonces.issue(), "00000001"), "fresh nonces keep working");
+        assertEquals(3, nonces.remembered());
+    }
+
+    @Test
+    void wrongPasswordsAndUnknownNoncesCostNoMemory() {
+        MutableClock clock = new MutableClock();
+        NonceService nonces = new NonceService(Duration.ofSeconds(300), clock);
+        DigestVerifier v = new DigestVerifier(nonces);
+        SipUser alice = SipUser.withPassword("alice", 1, "r", "pw".toCharArray());
+        java.util.function.Function<String, Optional<SipUser>> users = name -> name.equals("alice") ? Optional.of(alice) : Optional.empty();
+        for (int i = 0; i < 5000; i++) {
+            String nonce = nonces.issue();
+            String wrong = DigestCalculation.response(DigestAlgorithm.SHA_256,
+                    SipUser.withPassword("alice", 1, "r", "guess".toCharArray()).ha1Sha256(), "REGISTER", "sip:r", nonce,
+                    "00000001", "c", "auth");
+            assertEquals(AuthOutcome.BAD_CREDENTIALS, v.verify(new DigestCredentials("alice", "r", nonce, "sip:r", wrong,
+                    "SHA-256", "auth", "00000001", "c"), "REGISTER", "r", users).outcome());
+            assertEquals(AuthOutcome.BAD_CHALLENGE_ANSWER, v.verify(new DigestCredentials("alice", "r", "forged" + i, "sip:r",
+                    wrong, "SHA-256", "auth", "00000001", "c"), "REGISTER", "r", users).outcome());
+        }
+        assertEquals(0, nonces.remembered());
+    }
 }
