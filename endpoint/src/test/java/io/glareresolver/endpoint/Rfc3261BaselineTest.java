@@ -72,6 +72,7 @@ class Rfc3261BaselineTest {
                 if (crossed) {
                     crossedRounds++;
                     assertTrue(all.stream().anyMatch(l -> l.startsWith("backing off")), ctx);
+                    assertTrue(r[0].crossed() && r[1].crossed(), "the call crossed, whichever attempt formed the session\n" + ctx);
                     // the refused INVITEs' ports were closed; the session runs on freshly opened ones
                     assertFalse(r[0].localPort() == c.portA() && r[1].localPort() == c.portB(), ctx);
                     long opened = a.ports().since(a0).opened() + b.ports().since(b0).opened();

@@ -554,7 +554,10 @@ public final class SipGlareEndpoint implements GlareEndpoint, SipListener {
             return; // superseded (a peer INVITE was adopted meanwhile) or the call is over
         }
         if (r.established()) {
-            b.decide(r, attempt.resultAtNanos);
+            // the call as a whole crossed if any of its attempts did (the one that formed the session rarely has)
+            boolean crossed = b.history.stream().anyMatch(c -> c.fsm.crossed());
+            b.decide(crossed == r.crossed() ? r : new io.glareresolver.endpoint.CallResult(r.outcome(), r.state(), crossed,
+                    r.sessionCallId(), r.localPort(), r.remotePort(), r.status(), r.reason()), attempt.resultAtNanos);
             attempt.ended.thenAccept(e -> {
                 b.ended.complete(e);
                 baselineCalls.remove(b.peerAor, b);

@@ -43,7 +43,9 @@ import io.glareresolver.integrationtests.felix.SipUsersFile.SipUser;
  * <ol>
  *   <li>call setups per second (INVITE, 407, INVITE, 200, ACK, BYE through the proxy), rounds of
  *       equal length with the plugin on and off interleaved ({@code glare:enable}/{@code glare:disable}),
- *       with a JFR recording of the server during the first rounds;</li>
+ *       in the order on, off, off, on, off, on, on, off (ABBA BAAB: a linear drift of the machine
+ *       weighs on both sides alike); then a closed-loop phase with JFR recordings of the server and
+ *       of the generator;</li>
  *   <li>INVITE-to-200 latency at a fixed offered rate;</li>
  *   <li>crossings with the plugin on (glare-aware endpoints) and the RFC 3261 baseline with the
  *       plugin off (the same users as plain phones: busy, back-off, new INVITE on a new port):
@@ -61,9 +63,9 @@ class GlareBenchIT {
     static final int PAIRS = Integer.getInteger("glare.bench.pairs", 16);
     static final int CROSSING_PAIRS = Integer.getInteger("glare.bench.crossingPairs", 8);
     static final int GENERATORS = Integer.getInteger("glare.bench.generators", 4);
-    static final int WARMUP_SECONDS = Integer.getInteger("glare.bench.warmupSeconds", 15);
+    static final int WARMUP_SECONDS = Integer.getInteger("glare.bench.warmupSeconds", 20);
     static final int ROUND_SECONDS = Integer.getInteger("glare.bench.roundSeconds", 10);
-    static final int ROUNDS = Integer.getInteger("glare.bench.rounds", 6);
+    static final int ROUNDS = Integer.getInteger("glare.bench.rounds", 8);
     static final int RATE = Integer.getInteger("glare.bench.rate", 1500);
     static final int RATE_SECONDS = Integer.getInteger("glare.bench.rateSeconds", 15);
     static final int CROSSINGS_PER_PAIR = Integer.getInteger("glare.bench.crossingsPerPair", 25);
@@ -71,6 +73,7 @@ class GlareBenchIT {
     static final int SOAK_SECONDS = Integer.getInteger("glare.bench.soakSeconds", 40);
     static final int QUIET_SECONDS = Integer.getInteger("glare.bench.quietSeconds", 35);
     static final boolean JFR = Boolean.parseBoolean(System.getProperty("glare.bench.jfr", "true"));
+    static final int PROFILE_SECONDS = Integer.getInteger("glare.bench.profileSeconds", 20);
     static final boolean JMH = Boolean.parseBoolean(System.getProperty("glare.bench.jmh", "true"));
     static final String HEAP = System.getProperty("glare.bench.heap", "1g");
     static final Path OUT = Path.of(System.getProperty("glare.bench.out", "target/bench")).toAbsolutePath();
@@ -120,17 +123,12 @@ class GlareBenchIT {
             sleepSeconds(WARMUP_SECONDS); // JIT, pools and the stack's tables warm; the first seconds are not measured
             assertTrue(load.completed.sum() > 0, "no call completed during the warm-up\n" + rt.tail());
             say("warm-up: %d calls completed, %d failed", load.completed.sum(), load.failed.sum());
-            Path jfrFile = OUT.resolve("server-hot-path.jfr");
-            int jfrSeconds = Math.min(60, 3 * (ROUND_SECONDS + 2));
-            if (JFR) {
-                JfrProfile.start(rt, jfrFile, jfrSeconds);
-            }
             List<BenchChart.Round> rounds = new ArrayList<>();
             Samples onLatency = new Samples(2_000_000);
             Samples offLatency = new Samples(2_000_000);
             long failedBefore = load.failed.sum();
             for (int r = 0; r < ROUNDS; r++) {
-                boolean on = r % 2 == 0;
+                boolean on = pluginOnInRound(r);
                 rt.plugin(on);
                 sleepSeconds(1); // let the calls started under the previous setting finish
                 Samples s = on ? onLatency : offLatency;
@@ -144,6 +142,32 @@ class GlareBenchIT {
                 say("round %d plugin %s: %.0f call setups/s", r + 1, on ? "on " : "off", rate);
             }
             long roundFailures = load.failed.sum() - failedBefore;
+
+            // ---------------------------------------------------------------- the hot path: JFR of both JVMs, plugin on
+            JfrProfile.Summary profile = null;
+            JfrProfile.Summary generatorProfile = null;
+            if (JFR) {
+                rt.plugin(true);
+                Path jfrFile = OUT.resolve("server-hot-path.jfr");
+                Path generatorJfr = OUT.resolve("generator.jfr");
+                JfrProfile.start(rt, jfrFile, PROFILE_SECONDS);
+                // the load generator's own hot path (this JVM): what limits the offered load
+                jdk.jfr.Recording own = new jdk.jfr.Recording(jdk.jfr.Configuration.getConfiguration("profile"));
+                own.setDestination(generatorJfr);
+                own.start();
+                long pc = load.completed.sum();
+                long pt = System.nanoTime();
+                sleepSeconds(PROFILE_SECONDS);
+                own.stop(); // writes generator.jfr
+                own.close();
+                say("profiled phase (JFR on both JVMs, plugin on): %.0f call setups/s", (load.completed.sum() - pc) / seconds(pt));
+                try {
+                    generatorProfile = JfrProfile.summarise(generatorJfr, 10_000);
+                    profile = JfrProfile.summarise(jfrFile, TimeUnit.SECONDS.toMillis(30));
+                } catch (Exception e) {
+                    say("JFR summary failed: %s", e);
+                }
+            }
             load.stop();
 
             // ---------------------------------------------------------------- latency at a fixed offered rate
@@ -159,15 +183,6 @@ class GlareBenchIT {
             long pacedFailed = load.failed.sum() - pf0;
             say("fixed rate %d/s offered: %.0f/s completed, p50 %.2f ms, p99 %.2f ms", RATE, pacedRate,
                     paced.percentileMillis(50), paced.percentileMillis(99));
-
-            JfrProfile.Summary profile = null;
-            if (JFR) {
-                try {
-                    profile = JfrProfile.summarise(jfrFile, TimeUnit.SECONDS.toMillis(jfrSeconds + 30));
-                } catch (Exception e) {
-                    say("JFR summary failed: %s", e);
-                }
-            }
 
             // ---------------------------------------------------------------- crossings: ours (plugin on)
             PluginStatus statusBefore = rt.status();
@@ -223,6 +238,11 @@ class GlareBenchIT {
                 line(profile.format(25));
                 Files.writeString(OUT.resolve("server-hot-path.txt"), profile.format(40), StandardCharsets.UTF_8);
             }
+            if (generatorProfile != null) {
+                Files.writeString(OUT.resolve("generator-hot-path.txt"), "the load generator (test JVM)\n"
+                        + generatorProfile.format(40), StandardCharsets.UTF_8);
+                line("load generator (test JVM) profile: " + OUT.resolve("generator-hot-path.txt"));
+            }
             String subtitle = String.format(Locale.ROOT, "%s, %d cores, load %s, %s", date(),
                     Runtime.getRuntime().availableProcessors(), loadBefore, "mvn -Pbench verify");
             Path cdf = BenchChart.resolutionCdf(OUT.resolve("crossing-resolution-cdf.png"), ours.resolution.sorted(),
@@ -245,6 +265,14 @@ class GlareBenchIT {
         line(String.format(Locale.ROOT, "benchmark wall time: %.0f s", seconds(begin)));
         System.out.println("\n" + report);
         Files.writeString(OUT.resolve("bench-report.txt"), report.toString(), StandardCharsets.UTF_8);
+    }
+
+    /** Round r (from 0) runs with the plugin on? ABBA BAAB, repeated. */
+    static boolean pluginOnInRound(int r) {
+        return switch (r % 8) {
+            case 0, 3, 5, 6 -> true;
+            default -> false;
+        };
     }
 
     // ==================================================================== soak

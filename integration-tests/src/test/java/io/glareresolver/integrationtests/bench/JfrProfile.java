@@ -24,14 +24,18 @@ final class JfrProfile {
     record Share(String method, int samples, double percent) {
     }
 
-    record Summary(int samples, List<Share> self, List<Share> inclusive) {
+    record Summary(int samples, List<Share> self, List<Share> selfByPackage, List<Share> inclusive, List<Share> ours) {
         String format(int n) {
             StringBuilder b = new StringBuilder();
-            b.append(String.format("JFR execution samples in the runtime: %d%n", samples));
+            b.append(String.format("JFR execution samples: %d (jdk.ExecutionSample, settings=profile)%n", samples));
             b.append("  top frames (self):\n");
             self.stream().limit(n).forEach(s -> b.append(String.format("    %5.1f%%  %s%n", s.percent(), s.method())));
+            b.append("  self time by package:\n");
+            selfByPackage.stream().limit(Math.min(n, 15)).forEach(s -> b.append(String.format("    %5.1f%%  %s%n", s.percent(), s.method())));
             b.append("  on the stack (inclusive):\n");
             inclusive.stream().limit(n).forEach(s -> b.append(String.format("    %5.1f%%  %s%n", s.percent(), s.method())));
+            b.append("  io.glareresolver methods on the stack (inclusive):\n");
+            ours.stream().limit(n).forEach(s -> b.append(String.format("    %5.1f%%  %s%n", s.percent(), s.method())));
             return b.toString();
         }
     }
@@ -60,6 +64,7 @@ final class JfrProfile {
                 "--events", "jdk.ExecutionSample", file.toString()).redirectErrorStream(true).start();
         Map<String, Integer> self = new HashMap<>();
         Map<String, Integer> inclusive = new HashMap<>();
+        Map<String, Integer> selfByPackage = new HashMap<>();
         int samples = 0;
         try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
             String line;
@@ -88,6 +93,7 @@ final class JfrProfile {
                 String method = t.replaceAll("\\s+line:.*$", "");
                 if (first) {
                     self.merge(method, 1, Integer::sum);
+                    selfByPackage.merge(packageOf(method), 1, Integer::sum);
                     first = false;
                 }
                 if (seen.add(method)) {
@@ -97,7 +103,21 @@ final class JfrProfile {
         }
         p.waitFor(60, TimeUnit.SECONDS);
         int n = Math.max(1, samples);
-        return new Summary(samples, top(self, n), top(inclusive, n));
+        Map<String, Integer> ours = new HashMap<>();
+        inclusive.forEach((k, v) -> {
+            if (k.startsWith("io.glareresolver.")) {
+                ours.put(k, v);
+            }
+        });
+        return new Summary(samples, top(self, n), top(selfByPackage, n), top(inclusive, n), top(ours, n));
+    }
+
+    /** {@code a.b.C.m(args)} to {@code a.b}. */
+    static String packageOf(String method) {
+        String name = method.contains("(") ? method.substring(0, method.indexOf('(')) : method;
+        int m = name.lastIndexOf('.');
+        int c = m < 0 ? -1 : name.lastIndexOf('.', m - 1);
+        return c < 0 ? name : name.substring(0, c);
     }
 
     private static List<Share> top(Map<String, Integer> counts, int total) {
