@@ -51,14 +51,14 @@ final class RawCaller implements AutoCloseable {
         String fromTag = RawSipMessage.tag();
         String uri = "sip:" + domain;
         String first = register(uri, callId, fromTag, 1, contact, expires, null);
-        RawSipMessage r = transact(first, m -> m.isResponse() && m.status() >= 200 && m.method().equals("REGISTER"));
+        RawSipMessage r = transact(first, callId, m -> m.isResponse() && m.status() >= 200 && m.method().equals("REGISTER"));
         if (r == null) {
             return 0;
         }
         if (r.status() == 401) {
             String again = register(uri, callId, fromTag, 2, contact, expires,
                     "Authorization: " + RawSipMessage.authorize(r, "REGISTER", uri, user, password));
-            r = transact(again, m -> m.isResponse() && m.status() >= 200 && m.cseq() == 2);
+            r = transact(again, callId, m -> m.isResponse() && m.status() >= 200 && m.cseq() == 2);
         }
         return r == null ? 0 : r.status();
     }
@@ -132,7 +132,7 @@ final class RawCaller implements AutoCloseable {
         String sdp = "v=0\r\no=" + user + " 1 1 IN IP4 127.0.0.1\r\ns=soak\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"
                 + "m=audio " + (20000 + (socket.getLocalPort() % 20000)) + " RTP/AVP 0\r\n";
         String branch1 = RawSipMessage.branch();
-        RawSipMessage challenge = transact(invite(uri, branch1, from, to, callId, 1, null, sdp),
+        RawSipMessage challenge = transact(invite(uri, branch1, from, to, callId, 1, null, sdp), callId,
                 m -> m.isResponse() && m.status() >= 200 && m.method().equals("INVITE"));
         if (challenge == null) {
             return new Invite(uri, branch1, from, to, callId, 1, new Result(false, callId, 0, "no answer to the INVITE"));
@@ -145,7 +145,7 @@ final class RawCaller implements AutoCloseable {
         String branch2 = RawSipMessage.branch();
         String auth = "Proxy-Authorization: " + RawSipMessage.authorize(challenge, "INVITE", uri, user, password);
         String invite = invite(uri, branch2, from, to, callId, 2, auth, sdp);
-        RawSipMessage ringing = transact(invite, m -> m.isResponse() && m.method().equals("INVITE") && m.cseq() == 2
+        RawSipMessage ringing = transact(invite, callId, m -> m.isResponse() && m.method().equals("INVITE") && m.cseq() == 2
                 && m.status() > 100);
         Invite inv = new Invite(uri, branch2, from, to, callId, 2, null);
         if (ringing == null) {
@@ -178,7 +178,7 @@ final class RawCaller implements AutoCloseable {
     }
 
     /** Sends {@code request} and retransmits it (500 ms doubling to 4 s; not after a provisional) until {@code done} matches. */
-    private RawSipMessage transact(String request, Predicate<RawSipMessage> done) throws IOException {
+    private RawSipMessage transact(String request, String callId, Predicate<RawSipMessage> done) throws IOException {
         long deadline = System.nanoTime() + timeout.toNanos();
         long next = 500;
         boolean provisional = false;
@@ -192,6 +192,11 @@ final class RawCaller implements AutoCloseable {
                     next = Math.min(next * 2, 4000);
                     resendAt = System.nanoTime() + next * 1_000_000;
                 }
+                continue;
+            }
+            if (!m.callId().equals(callId)) {
+                // a stray: e.g. the final response the proxy still retransmits to a vanished caller that had
+                // this port before (RFC 3261 §17.2.1, until Timer H)
                 continue;
             }
             if (done.test(m)) {

@@ -289,7 +289,11 @@ class SoakIT {
 
         // ---- close our own endpoints: what is left on the heap is the server's
         closeAll();
-        // each closed device stops its JAIN-SIP stack on a thread of its own for about 2 s: poll, bounded
+        String threadsLeft = threadCensus();
+        // each closed device stops its JAIN-SIP stack on a thread of its own for about 2 s, and the RI leaves
+        // its non-daemon EventScannerThread running, which keeps the whole stopped stack reachable: end the
+        // devices' ones (not the server's: its stack threads are in the ThreadGroup sip-stack-*), then poll
+        endDeviceEventScanners();
         long firstClosed = usedHeapAfterGc();
         long afterClosed = firstClosed;
         long heapUntil = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
@@ -298,6 +302,7 @@ class SoakIT {
             afterClosed = usedHeapAfterGc();
         }
         // what the server keeps after the soak (JAIN-SIP transactions within their timers, nonce counts, ...)
+        LOG.info("SOAK threads just after closing the test's devices: {}; now: {}", threadsLeft, threadCensus());
         LOG.info("SOAK heap histogram after closing the test's devices (top classes):\n{}", histogram(28));
         double seconds = loadNanos / 1e9;
         LOG.info("SOAK SUMMARY: {} INVITEs in {} s ({} INVITE/s): {} completed calls, {} crossings ({} ports opened),"
@@ -699,6 +704,28 @@ class SoakIT {
         return used;
     }
 
+    /** Live threads by name (digits dropped), most frequent first. */
+    static String threadCensus() {
+        Map<String, Integer> byName = new HashMap<>();
+        for (Thread t : Thread.getAllStackTraces().keySet()) {
+            byName.merge(t.getName().replaceAll("[0-9]+", "#"), 1, Integer::sum);
+        }
+        return byName.entrySet().stream().sorted((x, y) -> y.getValue() - x.getValue()).limit(12)
+                .map(e -> e.getKey() + "=" + e.getValue()).toList().toString();
+    }
+
+    /** Interrupts the leftover EventScannerThreads of the test's closed devices (outside the server's stack group). */
+    static void endDeviceEventScanners() throws InterruptedException {
+        for (Thread t : Thread.getAllStackTraces().keySet()) {
+            ThreadGroup g = t.getThreadGroup();
+            if (t.isAlive() && !t.isDaemon() && t.getName().startsWith("EventScannerThread")
+                    && (g == null || !g.getName().startsWith("sip-stack-"))) {
+                t.interrupt();
+                t.join(2_000);
+            }
+        }
+    }
+
     /** The live-object class histogram of this JVM (jcmd GC.class_histogram), its first lines. */
     static String histogram(int lines) {
         try {
@@ -735,8 +762,4 @@ class SoakIT {
         return ref == null ? Optional.empty() : Optional.ofNullable(context.getService(ref));
     }
 
-    @SuppressWarnings("unused")
-    private static Map<String, Long> unused() {
-        return new HashMap<>();
-    }
 }
