@@ -41,6 +41,8 @@ final class BenchChart {
         data.addSeries(cdf("RFC 3261 busy + back-off + retry (plugin off), n=" + baselineSorted.length, baselineSorted));
         LogAxis x = new LogAxis("time from both INVITEs sent to both sides holding a final answer (ms, log scale)");
         x.setSmallestValue(0.1);
+        x.setTickUnit(new org.jfree.chart.axis.NumberTickUnit(1.0)); // one tick per decade
+        x.setNumberFormatOverride(new java.text.DecimalFormat("#,##0.#"));
         NumberAxis y = new NumberAxis("share of crossings resolved");
         y.setRange(0, 1.02);
         XYStepRenderer r = new XYStepRenderer();
@@ -77,19 +79,31 @@ final class BenchChart {
     static Path throughput(Path file, List<Round> rounds, String subtitle) throws IOException {
         DefaultCategoryDataset data = new DefaultCategoryDataset();
         for (Round r : rounds) {
-            data.addValue(r.setupsPerSecond(), r.pluginOn() ? "plugin on" : "plugin off", "round " + r.number());
+            data.addValue(r.setupsPerSecond(), "call setups/s", r.number() + (r.pluginOn() ? " on" : " off"));
         }
         CategoryPlot plot = new CategoryPlot();
         plot.setDataset(data);
         plot.setDomainAxis(new org.jfree.chart.axis.CategoryAxis("interleaved rounds of equal length"));
         plot.setRangeAxis(new NumberAxis("call setups per second (INVITE-200-ACK-BYE)"));
         plot.setOrientation(PlotOrientation.VERTICAL);
-        BarRenderer r = new BarRenderer();
-        r.setSeriesPaint(0, new Color(0x1f77b4));
-        r.setSeriesPaint(1, new Color(0x7f7f7f));
+        Color on = new Color(0x1f77b4);
+        Color off = new Color(0x7f7f7f);
+        BarRenderer r = new BarRenderer() {
+            @Override
+            public java.awt.Paint getItemPaint(int row, int column) {
+                return rounds.get(column).pluginOn() ? on : off; // one bar per round, coloured by the switch
+            }
+        };
+        r.setDefaultItemLabelGenerator(new org.jfree.chart.labels.StandardCategoryItemLabelGenerator(
+                "{2}", new java.text.DecimalFormat("0")));
+        r.setDefaultItemLabelsVisible(true);
         r.setShadowVisible(false);
         r.setBarPainter(new org.jfree.chart.renderer.category.StandardBarPainter());
         plot.setRenderer(r);
+        org.jfree.chart.LegendItemCollection legend = new org.jfree.chart.LegendItemCollection();
+        legend.add(new org.jfree.chart.LegendItem("plugin on", on));
+        legend.add(new org.jfree.chart.LegendItem("plugin off", off));
+        plot.setFixedLegendItems(legend);
         plot.setBackgroundPaint(Color.WHITE);
         plot.setRangeGridlinePaint(Color.LIGHT_GRAY);
         JFreeChart chart = new JFreeChart("Throughput, glare plugin on vs off", JFreeChart.DEFAULT_TITLE_FONT, plot, true);

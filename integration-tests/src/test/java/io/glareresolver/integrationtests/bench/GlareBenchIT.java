@@ -241,7 +241,7 @@ class GlareBenchIT {
             if (generatorProfile != null) {
                 Files.writeString(OUT.resolve("generator-hot-path.txt"), "the load generator (test JVM)\n"
                         + generatorProfile.format(40), StandardCharsets.UTF_8);
-                line("load generator (test JVM) profile: " + OUT.resolve("generator-hot-path.txt"));
+                line("load generator (test JVM) profile: " + relative(OUT.resolve("generator-hot-path.txt")));
             }
             String subtitle = String.format(Locale.ROOT, "%s, %d cores, load %s, %s", date(),
                     Runtime.getRuntime().availableProcessors(), loadBefore, "mvn -Pbench verify");
@@ -250,7 +250,7 @@ class GlareBenchIT {
             Path tp = BenchChart.throughput(OUT.resolve("throughput-plugin-on-off.png"), rounds, subtitle);
             writeSamples(OUT.resolve("crossing-resolution-ours.csv"), ours.resolution.sorted());
             writeSamples(OUT.resolve("crossing-resolution-rfc3261.csv"), baseline.resolution.sorted());
-            line("charts: " + cdf + ", " + tp);
+            line("charts: " + relative(cdf) + ", " + relative(tp));
             assertTrue(load.completed.sum() > 0 && ours.crossings.sum() > 0, "nothing completed");
         } finally {
             closeEndpoints();
@@ -488,6 +488,12 @@ class GlareBenchIT {
             t.setDaemon(true);
             return t;
         };
+    }
+
+    /** A path relative to the working directory (the module) when it is below it. */
+    private static String relative(Path p) {
+        Path here = Path.of("").toAbsolutePath();
+        return p.startsWith(here) ? here.relativize(p).toString() : p.toString();
     }
 
     private static double mean(List<BenchChart.Round> rounds, boolean on) {
