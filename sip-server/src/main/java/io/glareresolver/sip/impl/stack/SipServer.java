@@ -7,8 +7,8 @@ import java.util.List;
 import java.util.Optional;
 import java.util.Properties;
 import java.util.concurrent.Callable;
-import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
@@ -128,11 +128,16 @@ public final class SipServer implements SipListener {
         ServerSettings s = settings;
         String name = "glare-resolver-" + STACKS.incrementAndGet();
         stackThreads = new ThreadGroup("sip-stack-" + name);
-        timers = Executors.newSingleThreadScheduledExecutor(r -> {
+        ScheduledThreadPoolExecutor timerPool = new ScheduledThreadPoolExecutor(1, r -> {
             Thread t = new Thread(r, "sip-proxy-timers");
             t.setDaemon(true);
             return t;
         });
+        // Timer C (181 s) is started for every forwarded INVITE and cancelled at its final response:
+        // a cancelled task stays queued until its delay ends unless removed, and it holds the whole
+        // proxied INVITE (requests, transactions), i.e. 181 s of INVITEs on the heap (SoakIT)
+        timerPool.setRemoveOnCancelPolicy(true);
+        timers = timerPool;
         try {
             inStackThreadGroup(() -> {
                 SipFactory factory = SipFactory.getInstance();
