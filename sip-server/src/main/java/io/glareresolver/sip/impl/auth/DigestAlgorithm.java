@@ -18,11 +18,20 @@ public enum DigestAlgorithm {
 
     private final String token;
     private final String jdkName;
+    private final ThreadLocal<MessageDigest> digests;
     private final int hexLength;
 
     DigestAlgorithm(String token, String jdkName, int hexLength) {
         this.token = token;
         this.jdkName = jdkName;
+        // one instance per thread (digest() resets it): a provider lookup per hash showed in the profile
+        this.digests = ThreadLocal.withInitial(() -> {
+            try {
+                return MessageDigest.getInstance(jdkName);
+            } catch (NoSuchAlgorithmException e) {
+                throw new IllegalStateException(jdkName + " is required of every Java platform", e);
+            }
+        });
         this.hexLength = hexLength;
     }
 
@@ -55,12 +64,7 @@ public enum DigestAlgorithm {
 
     /** H(data): the hash of the UTF-8 bytes, lower-case hex. */
     public String hash(String data) {
-        try {
-            MessageDigest md = MessageDigest.getInstance(jdkName);
-            return HexFormat.of().formatHex(md.digest(data.getBytes(StandardCharsets.UTF_8)));
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(jdkName + " is required of every Java platform", e);
-        }
+        return HexFormat.of().formatHex(digests.get().digest(data.getBytes(StandardCharsets.UTF_8)));
     }
 
     /** RFC 2617 §3.2.2.2: {@code A1 = unq(username-value) ":" unq(realm-value) ":" passwd}; HA1 = H(A1). */

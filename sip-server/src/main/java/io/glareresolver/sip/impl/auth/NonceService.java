@@ -34,6 +34,8 @@ public final class NonceService {
 
     private final SecureRandom random = new SecureRandom();
     private final byte[] secret = new byte[32];
+    /** One keyed Mac per thread: looking up the provider and keying it per nonce showed in the profile. */
+    private final ThreadLocal<Mac> macs = ThreadLocal.withInitial(this::newMac);
     private final Clock clock;
     private final int maxRemembered;
     private volatile Duration lifetime;
@@ -121,7 +123,7 @@ public final class NonceService {
                 return NonceVerdict.REPLAYED;
             }
         }
-        String key = String.format("%020d|%s", issued, nonce);
+        String key = countKey(issued, nonce);
         long[] accepted = {0};
         counts.compute(key, (k, last) -> {
             if (last == null || count > last) {
@@ -191,12 +193,31 @@ public final class NonceService {
         return counts.size();
     }
 
+    /**
+     * The replay table's key: the issue time zero-padded to 20 digits (so the sorted map evicts the
+     * oldest first), then the nonce. Built by hand: {@code String.format} was 4 % of the server's
+     * CPU under load (JFR, issue 8).
+     */
+    static String countKey(long issued, String nonce) {
+        String t = Long.toString(issued);
+        StringBuilder b = new StringBuilder(21 + nonce.length());
+        for (int i = t.length(); i < 20; i++) {
+            b.append('0');
+        }
+        return b.append(t).append('|').append(nonce).toString();
+    }
+
     private byte[] mac(byte[] data, int len) {
+        Mac m = macs.get(); // doFinal leaves it reset for the next use
+        m.update(data, 0, len);
+        return java.util.Arrays.copyOf(m.doFinal(), MAC_BYTES);
+    }
+
+    private Mac newMac() {
         try {
             Mac m = Mac.getInstance("HmacSHA256");
             m.init(new SecretKeySpec(secret, "HmacSHA256"));
-            m.update(data, 0, len);
-            return java.util.Arrays.copyOf(m.doFinal(), MAC_BYTES);
+            return m;
         } catch (GeneralSecurityException e) {
             throw new IllegalStateException("HmacSHA256 is required of every Java platform", e);
         }

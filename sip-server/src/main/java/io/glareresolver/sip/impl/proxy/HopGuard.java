@@ -84,14 +84,19 @@ public final class HopGuard {
      * top Via: a request that comes back to us carries ours on top.)
      */
     public static String loopHash(String requestUri, String fromTag, String toTag, String callId, long cseq) {
-        try {
-            MessageDigest md = MessageDigest.getInstance("SHA-256");
-            String in = requestUri + "|" + fromTag + "|" + toTag + "|" + callId + "|" + cseq;
-            return HexFormat.of().formatHex(md.digest(in.getBytes(StandardCharsets.UTF_8))).substring(0, 16);
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
+        String in = requestUri + "|" + fromTag + "|" + toTag + "|" + callId + "|" + cseq;
+        byte[] digest = SHA_256.get().digest(in.getBytes(StandardCharsets.UTF_8)); // digest() resets it
+        return HexFormat.of().formatHex(digest, 0, 8);
     }
+
+    /** One SHA-256 per thread: a provider lookup per request showed in the profile (issue 8). */
+    private static final ThreadLocal<MessageDigest> SHA_256 = ThreadLocal.withInitial(() -> {
+        try {
+            return MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is required of every Java platform", e);
+        }
+    });
 
     /** Branches we create start with this for a request with this loop hash. */
     public static String branchPrefix(String loopHash) {

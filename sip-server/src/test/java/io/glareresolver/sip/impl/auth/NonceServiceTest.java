@@ -3,6 +3,7 @@ package io.glareresolver.sip.impl.auth;
 import io.glareresolver.sip.impl.MutableClock;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.time.Clock;
 import java.time.Duration;
@@ -103,5 +104,12 @@ class NonceServiceTest {
                     wrong, "SHA-256", "auth", "00000001", "c"), "REGISTER", "r", users).outcome());
         }
         assertEquals(0, nonces.remembered());
+    }
+
+    @Test
+    void replayKeysSortByIssueTimeSoTheOldestIsEvictedFirst() {
+        assertEquals("00000000000000000005|abc", NonceService.countKey(5, "abc"));
+        assertEquals("01732550400000000000|n", NonceService.countKey(1_732_550_400_000_000_000L, "n"));
+        assertTrue(NonceService.countKey(999, "zzz").compareTo(NonceService.countKey(1_000, "aaa")) < 0);
     }
 }
