@@ -1,0 +1,72 @@
+package io.glareresolver.integrationtests.bench;
+
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+
+import org.junit.jupiter.api.Test;
+
+import io.glareresolver.integrationtests.felix.SipUsersFile.SipUser;
+
+/**
+ * Probe of the raw-UDP generator ({@link RawCallLoad} + {@link RawUas}) against the real runtime
+ * ({@link BenchRuntime}): a closed loop and an open loop at a fixed rate, figures printed. Runs only
+ * under {@code -Pbench} (bench/** is excluded from the default verify). Asserts that calls
+ * completed through the proxy, nothing about timings.
+ */
+class RawLoadProbeIT {
+
+    static final int CALLERS = Integer.getInteger("glare.rawprobe.callers", 200);
+    static final int CALLEES = Integer.getInteger("glare.rawprobe.callees", 50);
+    static final int IN_FLIGHT = Integer.getInteger("glare.rawprobe.inFlight", 32);
+    static final int RATE = Integer.getInteger("glare.rawprobe.rate", 1500);
+    static final int SECONDS = Integer.getInteger("glare.rawprobe.seconds", 10);
+    static final int SOCKETS = Integer.getInteger("glare.rawprobe.sockets", 2);
+
+    @Test
+    void rawGeneratorDrivesCallsThroughTheProxy() throws Exception {
+        Path out = Path.of(System.getProperty("glare.bench.out", "target/bench")).toAbsolutePath();
+        Files.createDirectories(out);
+        List<SipUser> callers = users("rc", 500_000, CALLERS);
+        List<SipUser> callees = users("ru", 600_000, CALLEES);
+        List<SipUser> all = new ArrayList<>(callers);
+        all.addAll(callees);
+        try (BenchRuntime rt = BenchRuntime.start(out.resolve("raw-probe-work"), "1g", "warn", all)) {
+            InetSocketAddress server = new InetSocketAddress("127.0.0.1", rt.sipPort);
+            try (RawUas uas = new RawUas("127.0.0.1", server);
+                 RawCallLoad load = new RawCallLoad(server, "127.0.0.1", callers, callees.stream().map(SipUser::name).toList(),
+                         SOCKETS, Duration.ofSeconds(8))) {
+                uas.register(callees, 3600, Duration.ofSeconds(10));
+                load.register(3600, Duration.ofSeconds(10));
+                System.out.println("[raw-probe] load average " + Files.readString(Path.of("/proc/loadavg")).strip());
+                RawCallLoad.Figures warm = load.run("warm-up closed loop " + IN_FLIGHT, IN_FLIGHT, 0, 5);
+                System.out.println("[raw-probe] " + warm.format());
+                RawCallLoad.Figures closed = load.run("closed loop " + IN_FLIGHT + " in flight", IN_FLIGHT, 0, SECONDS);
+                System.out.println("[raw-probe] " + closed.format());
+                RawCallLoad.Figures open = load.run("open loop " + RATE + "/s offered", 0, RATE, SECONDS);
+                System.out.println("[raw-probe] " + open.format());
+                System.out.println("[raw-probe] uas: " + uas.invites.sum() + " INVITEs, " + uas.byes.sum() + " BYEs, "
+                        + uas.okRetransmissions.sum() + " 200 retransmissions, " + uas.unacknowledged.sum() + " unacknowledged");
+                System.out.println("[raw-probe] load average " + Files.readString(Path.of("/proc/loadavg")).strip());
+                load.failures.forEach(f -> System.out.println("[raw-probe] failure " + f));
+                assertTrue(closed.completed() > 0, "no call completed in the closed loop\n" + load.failures + "\n" + rt.tail());
+                assertTrue(open.completed() > 0, "no call completed in the open loop\n" + load.failures + "\n" + rt.tail());
+                assertTrue(uas.byes.sum() >= closed.completed() + open.completed(),
+                        "the UAS saw fewer BYEs than calls completed: the BYEs did not go through the proxy");
+            }
+        }
+    }
+
+    static List<SipUser> users(String prefix, long firstId, int n) {
+        List<SipUser> out = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            out.add(new SipUser(prefix + i, prefix + i + "-bench-secret", firstId + i));
+        }
+        return out;
+    }
+}

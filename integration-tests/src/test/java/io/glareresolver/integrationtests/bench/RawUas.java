@@ -1,0 +1,196 @@
+package io.glareresolver.integrationtests.bench;
+
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.LongAdder;
+
+import io.glareresolver.integrationtests.felix.SipUsersFile.SipUser;
+
+/**
+ * A raw UDP user agent server for the throughput benchmark: one socket that registers any number of
+ * callee users (every contact {@code sip:<user>@127.0.0.1:<port>}, the user part tells them apart)
+ * and answers every INVITE at once with 200 OK and an SDP offer answer (fixed {@code m=} port: no
+ * media flows), absorbs the ACK and answers BYE with 200. No JAIN-SIP: a parse, a string build and
+ * a send per request, on the socket's receive thread.
+ *
+ * <p>RFC 3261 §8.2.6.2: the response copies Via, From, To, Call-ID and CSeq, the UAS adds a To tag;
+ * §12.1.1: "the UAS MUST copy all Record-Route header field values from the request into the
+ * response" and adds a Contact. §13.3.1.4: "the 2xx response is passed to the transport with an
+ * interval that starts at T1 seconds and doubles for each retransmission until it reaches T2
+ * seconds" until the ACK arrives, giving up after 64*T1 — done by one timer thread scanning the
+ * unacknowledged answers every 100 ms. A retransmitted INVITE gets the same 200 again.
+ */
+final class RawUas implements AutoCloseable {
+
+    private static final long T1_MS = 500;
+    private static final long T2_MS = 4000;
+    private static final long GIVE_UP_MS = 64 * T1_MS;
+
+    /** An answered INVITE waiting for its ACK. */
+    private static final class Answer {
+        final byte[] ok;
+        final InetSocketAddress to;
+        final long deadline;
+        long interval = T1_MS;
+        long resendAt;
+        volatile boolean acked;
+
+        Answer(byte[] ok, InetSocketAddress to, long now) {
+            this.ok = ok;
+            this.to = to;
+            this.resendAt = now + TimeUnit.MILLISECONDS.toNanos(T1_MS);
+            this.deadline = now + TimeUnit.MILLISECONDS.toNanos(GIVE_UP_MS);
+        }
+    }
+
+    private final RawSocket socket;
+    private final String domain;
+    private final InetSocketAddress server;
+    private final Map<String, Answer> answers = new ConcurrentHashMap<>();
+    private final ScheduledExecutorService timer;
+    final LongAdder invites = new LongAdder();
+    final LongAdder byes = new LongAdder();
+    final LongAdder okRetransmissions = new LongAdder();
+    final LongAdder unacknowledged = new LongAdder();
+
+    RawUas(String domain, InetSocketAddress server) throws Exception {
+        this.domain = domain;
+        this.server = server;
+        this.socket = new RawSocket("raw-uas");
+        socket.handler(this::onMessage);
+        timer = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "raw-uas-timer");
+            t.setDaemon(true);
+            return t;
+        });
+        timer.scheduleWithFixedDelay(this::retransmit, 100, 100, TimeUnit.MILLISECONDS);
+    }
+
+    int port() {
+        return socket.port();
+    }
+
+    /** Registers every callee with a contact on this socket (digest on 401). */
+    void register(List<SipUser> callees, int expires, Duration timeout) throws Exception {
+        for (SipUser u : callees) {
+            socket.register(u, domain, "sip:" + u.name() + "@127.0.0.1:" + port(), expires, server, timeout);
+        }
+    }
+
+    private void onMessage(RawSipMessage m, InetSocketAddress from) {
+        if (m.isResponse()) {
+            return; // this agent sends no requests but REGISTER (handled by the socket)
+        }
+        switch (m.method()) {
+            case "INVITE" -> onInvite(m, from);
+            case "ACK" -> {
+                Answer a = answers.remove(m.callId());
+                if (a != null) {
+                    a.acked = true;
+                }
+            }
+            case "BYE" -> {
+                byes.increment();
+                answers.remove(m.callId()); // RFC 3261 §13.3.1.4: a BYE may end the call before the ACK came
+                socket.send(response(m, 200, "OK", null, false, null), from);
+            }
+            case "CANCEL" -> socket.send(response(m, 200, "OK", null, false, null), from); // answered already: nothing to cancel
+            default -> socket.send(response(m, 200, "OK", null, false, null), from); // OPTIONS and the like
+        }
+    }
+
+    private void onInvite(RawSipMessage m, InetSocketAddress from) {
+        Answer known = answers.get(m.callId());
+        if (known != null) {
+            socket.send(known.ok, known.to); // a retransmitted INVITE: the same 200 again
+            okRetransmissions.increment();
+            return;
+        }
+        invites.increment();
+        String user = userOf(m.startLine());
+        String sdp = "v=0\r\no=" + user + " 1 1 IN IP4 127.0.0.1\r\ns=raw\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"
+                + "m=audio 40000 RTP/AVP 0\r\n";
+        byte[] ok = response(m, 200, "OK", RawSipMessage.tag(), true, sdp).getBytes(StandardCharsets.UTF_8);
+        answers.put(m.callId(), new Answer(ok, from, System.nanoTime()));
+        socket.send(ok, from);
+    }
+
+    /** The user part of the Request-URI (our contact {@code sip:user@127.0.0.1:port}). */
+    private static String userOf(String startLine) {
+        int colon = startLine.indexOf("sip:");
+        int at = startLine.indexOf('@', colon);
+        return colon < 0 || at < 0 ? "uas" : startLine.substring(colon + 4, at);
+    }
+
+    private String response(RawSipMessage req, int status, String reason, String toTag, boolean dialog, String sdp) {
+        StringBuilder b = new StringBuilder(768).append("SIP/2.0 ").append(status).append(' ').append(reason).append("\r\n");
+        for (String[] h : req.headers()) {
+            if (h[0].equals("via")) {
+                b.append("Via: ").append(h[1]).append("\r\n");
+            }
+        }
+        if (dialog) {
+            for (String[] h : req.headers()) {
+                if (h[0].equals("record-route")) {
+                    b.append("Record-Route: ").append(h[1]).append("\r\n");
+                }
+            }
+        }
+        b.append("From: ").append(req.header("from").orElse("")).append("\r\n");
+        String to = req.header("to").orElse("");
+        if (toTag != null && RawSipMessage.param(to, "tag").isEmpty()) {
+            to = to + ";tag=" + toTag;
+        }
+        b.append("To: ").append(to).append("\r\n");
+        b.append("Call-ID: ").append(req.callId()).append("\r\n");
+        b.append("CSeq: ").append(req.header("cseq").orElse("")).append("\r\n");
+        if (dialog) {
+            b.append("Contact: <sip:").append(userOf(req.startLine())).append("@127.0.0.1:").append(port()).append(">\r\n");
+        }
+        if (sdp != null) {
+            b.append("Content-Type: application/sdp\r\nContent-Length: ").append(sdp.length()).append("\r\n\r\n").append(sdp);
+        } else {
+            b.append("Content-Length: 0\r\n\r\n");
+        }
+        return b.toString();
+    }
+
+    /** Timer G-like resending of unacknowledged 2xx (RFC 3261 §13.3.1.4), and giving up after 64*T1. */
+    private void retransmit() {
+        long now = System.nanoTime();
+        for (Map.Entry<String, Answer> e : answers.entrySet()) {
+            Answer a = e.getValue();
+            if (a.acked) {
+                continue;
+            }
+            if (now - a.deadline > 0) {
+                if (answers.remove(e.getKey(), a)) {
+                    unacknowledged.increment();
+                }
+            } else if (now - a.resendAt > 0) {
+                socket.send(a.ok, a.to);
+                okRetransmissions.increment();
+                a.interval = Math.min(a.interval * 2, T2_MS);
+                a.resendAt = now + TimeUnit.MILLISECONDS.toNanos(a.interval);
+            }
+        }
+    }
+
+    /** Answers waiting for their ACK right now. */
+    int pendingAcks() {
+        return answers.size();
+    }
+
+    @Override
+    public void close() throws Exception {
+        timer.shutdownNow();
+        socket.close();
+    }
+}
