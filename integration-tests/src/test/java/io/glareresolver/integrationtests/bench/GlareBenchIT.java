@@ -76,6 +76,8 @@ class GlareBenchIT {
     static final int PROFILE_SECONDS = Integer.getInteger("glare.bench.profileSeconds", 20);
     static final boolean JMH = Boolean.parseBoolean(System.getProperty("glare.bench.jmh", "true"));
     static final String HEAP = System.getProperty("glare.bench.heap", "1g");
+    /** The raw-UDP generator's throughput phase ({@link RawThroughput}) besides the endpoint devices'. */
+    static final boolean RAW = Boolean.parseBoolean(System.getProperty("glare.bench.raw", "true"));
     static final Path OUT = Path.of(System.getProperty("glare.bench.out", "target/bench")).toAbsolutePath();
     static final Duration CROSSING_WAIT = Duration.ofSeconds(10);
     static final Duration BASELINE_WAIT = Duration.ofSeconds(45);
@@ -97,6 +99,9 @@ class GlareBenchIT {
         all.addAll(callees);
         all.addAll(sideA);
         all.addAll(sideB);
+        if (RAW) {
+            all.addAll(RawThroughput.users());
+        }
 
         ScheduledExecutorService generators = Executors.newScheduledThreadPool(GENERATORS, daemon("bench-generator"));
         ExecutorService crossingPool = Executors.newFixedThreadPool(Math.max(CROSSING_PAIRS, PAIRS), daemon("bench-crossing"));
@@ -184,6 +189,9 @@ class GlareBenchIT {
             say("fixed rate %d/s offered: %.0f/s completed, p50 %.2f ms, p99 %.2f ms", RATE, pacedRate,
                     paced.percentileMillis(50), paced.percentileMillis(99));
 
+            // ---------------------------------------------------------------- throughput with the raw-UDP generator
+            RawThroughput.Result raw = RAW ? RawThroughput.run(rt, RATE, m -> say("%s", m)) : null;
+
             // ---------------------------------------------------------------- crossings: ours (plugin on)
             PluginStatus statusBefore = rt.status();
             CrossingRun ours = new CrossingRun(100_000, CROSSING_WAIT);
@@ -232,7 +240,7 @@ class GlareBenchIT {
             double off = mean(rounds, false);
             table(rounds, on, off, roundFailures, onLatency, offLatency, pacedRate, paced, pacedFailed,
                     ours, baseline, statusBefore, statusOurs, heapBefore, heapAfter, pendingBefore, pendingRightAfter,
-                    statusEnd, soak, loadBefore);
+                    statusEnd, soak, loadBefore, raw);
             if (profile != null) {
                 line("");
                 line(profile.format(25));
@@ -251,6 +259,11 @@ class GlareBenchIT {
             writeSamples(OUT.resolve("crossing-resolution-ours.csv"), ours.resolution.sorted());
             writeSamples(OUT.resolve("crossing-resolution-rfc3261.csv"), baseline.resolution.sorted());
             line("charts: " + relative(cdf) + ", " + relative(tp));
+            if (raw != null) {
+                Path rawTp = BenchChart.throughput(OUT.resolve("throughput-raw-plugin-on-off.png"), raw.rounds(),
+                        subtitle + ", raw UDP generator");
+                line("chart (raw UDP generator rounds): " + relative(rawTp));
+            }
             assertTrue(load.completed.sum() > 0 && ours.crossings.sum() > 0, "nothing completed");
         } finally {
             closeEndpoints();
@@ -344,7 +357,7 @@ class GlareBenchIT {
                        Samples offLatency, double pacedRate, Samples paced, long pacedFailed, CrossingRun ours,
                        CrossingRun baseline, PluginStatus statusBefore, PluginStatus statusOurs, long heapBefore,
                        long heapAfter, long pendingBefore, long pendingRightAfter, PluginStatus statusEnd, Soak soak,
-                       String loadBefore) {
+                       String loadBefore, RawThroughput.Result raw) {
         line("=".repeat(100));
         line(String.format(Locale.ROOT, "Glare Resolver benchmark, %s; %d cores (%s), Java %s; load average before %s, after %s",
                 date(), Runtime.getRuntime().availableProcessors(), cpuModel(), System.getProperty("java.version"),
@@ -355,14 +368,29 @@ class GlareBenchIT {
         line("-".repeat(100));
         row("figure", "plugin on", "plugin off / RFC 3261", "note");
         line("-".repeat(100));
-        row("call setups/s, closed loop (mean of rounds)", f0(on), f0(off),
+        row("call setups/s, endpoint devices, closed loop", f0(on), f0(off),
                 String.format(Locale.ROOT, "ratio on/off %.3f; %d rounds x %d s; %d calls failed", on / off,
                         rounds.size(), ROUND_SECONDS, roundFailures));
         row("  INVITE->200 p50 / p99 (closed loop)", ms(onLatency, 50) + " / " + ms(onLatency, 99),
                 ms(offLatency, 50) + " / " + ms(offLatency, 99), "includes the 407 round trip");
-        row(String.format(Locale.ROOT, "INVITE->200 p50 / p99 at %d/s offered", RATE),
+        row(String.format(Locale.ROOT, "INVITE->200 p50 / p99 at %d/s (endpoints)", RATE),
                 ms(paced, 50) + " / " + ms(paced, 99), "-",
                 String.format(Locale.ROOT, "%.0f/s completed, %d failed", pacedRate, pacedFailed));
+        if (raw != null) {
+            double rawOn = raw.mean(true);
+            double rawOff = raw.mean(false);
+            row("call setups/s, raw UDP generator, closed loop", f0(rawOn), f0(rawOff),
+                    String.format(Locale.ROOT, "ratio on/off %.3f; %d rounds x %d s, %d calls in flight; %d failed; %d 407s",
+                            rawOn / rawOff, raw.rounds().size(), RawThroughput.ROUND_SECONDS, RawThroughput.IN_FLIGHT,
+                            raw.roundFailures(), raw.roundChallenges()));
+            row("  INVITE->200 p50 / p99 (raw, closed loop)", ms(raw.onLatency(), 50) + " / " + ms(raw.onLatency(), 99),
+                    ms(raw.offLatency(), 50) + " / " + ms(raw.offLatency(), 99), "cached nonce, nc+1: no 407 round trip");
+            RawCallLoad.Figures p = raw.paced();
+            row(String.format(Locale.ROOT, "INVITE->200 p50 / p99 at %d/s (raw UDP)", raw.rate()),
+                    f2(p.p50Millis()) + " / " + f2(p.p99Millis()), "-",
+                    String.format(Locale.ROOT, "%.0f/s completed, %d failed, %d skipped (%d callers busy); max %.2f ms",
+                            p.setupsPerSecond(), p.failed(), p.skipped(), RawThroughput.CALLERS, p.maxMillis()));
+        }
         row("crossings run", Long.toString(ours.crossings.sum()), Long.toString(baseline.crossings.sum()),
                 String.format(Locale.ROOT, "crossed on the wire %d / %d", ours.crossedOnTheWire.sum(),
                         baseline.crossedOnTheWire.sum()));
@@ -396,6 +424,13 @@ class GlareBenchIT {
             r.append(String.format(Locale.ROOT, " %d:%s %.0f", x.number(), x.pluginOn() ? "on" : "off", x.setupsPerSecond()));
         }
         line(r.toString());
+        if (raw != null) {
+            line(raw.roundsLine());
+            line(String.format(Locale.ROOT, "raw UDP generator: %d callers (one call each at a time) on %d sockets, %d callees on"
+                    + " one socket answering 200 at once, no JAIN-SIP, no media, in this JVM", RawThroughput.CALLERS,
+                    RawThroughput.SOCKETS, RawThroughput.CALLEES));
+            raw.failures().stream().limit(5).forEach(f -> line("  raw failure: " + f));
+        }
     }
 
     private void row(String a, String b, String c, String d) {

@@ -300,6 +300,11 @@ final class RawCallLoad implements AutoCloseable {
 
     /** Runs one mode for {@code seconds} and returns its figures (the calls in flight at the end drain, not counted). */
     Figures run(String mode, int inFlight, double rate, int seconds) throws InterruptedException {
+        return run(mode, inFlight, rate, seconds, null);
+    }
+
+    /** As above, the latencies also added to {@code also} when not null (shared by several runs, e.g. all plugin-on rounds). */
+    Figures run(String mode, int inFlight, double rate, int seconds, Samples also) throws InterruptedException {
         Samples s = new Samples(Math.max(1000, (int) Math.min(2_000_000L, (long) Math.max(rate, 5000) * seconds)));
         sampleInto(s);
         long c0 = completed.sum();
@@ -317,8 +322,15 @@ final class RawCallLoad implements AutoCloseable {
         double secs = (System.nanoTime() - t0) / 1e9;
         sampleInto(new Samples(1));
         stop(Duration.ofSeconds(10));
+        long[] mine = s.sorted();
+        if (also != null) {
+            for (long v : mine) {
+                also.add(v);
+            }
+        }
         return new Figures(mode, secs, done, failed.sum() - f0, skipped.sum() - s0, done / secs,
-                s.percentileMillis(50), s.percentileMillis(99), s.maxMillis(), challenges.sum() - ch0);
+                Samples.percentileMillis(mine, 50), Samples.percentileMillis(mine, 99),
+                mine.length == 0 ? Double.NaN : mine[mine.length - 1] / 1e6, challenges.sum() - ch0);
     }
 
     private boolean startCall() {
