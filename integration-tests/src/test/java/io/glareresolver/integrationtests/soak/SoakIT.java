@@ -300,6 +300,10 @@ class SoakIT {
 
         // ---- close our own endpoints: what is left on the heap is the server's
         closeAll();
+        // and drop every reference to them: a closed device still holds its last 40 s of calls (its timers
+        // that forget them were shut down) with their dialogs and media threads
+        lanes.clear();
+        running.clear();
         String threadsLeft = threadCensus();
         // each closed device stops its JAIN-SIP stack on a thread of its own for about 2 s, and the RI leaves
         // its non-daemon EventScannerThread running, which keeps the whole stopped stack reachable: end the
