@@ -27,6 +27,8 @@ class RawLoadProbeIT {
     static final int RATE = Integer.getInteger("glare.rawprobe.rate", 1500);
     static final int SECONDS = Integer.getInteger("glare.rawprobe.seconds", 10);
     static final int SOCKETS = Integer.getInteger("glare.rawprobe.sockets", 2);
+    /** Seconds of closed loop with the nonce lifetime at 10 s (re-authentication on stale=true); 0 skips it. */
+    static final int STALE_SECONDS = Integer.getInteger("glare.rawprobe.staleSeconds", 25);
 
     @Test
     void rawGeneratorDrivesCallsThroughTheProxy() throws Exception {
@@ -50,12 +52,29 @@ class RawLoadProbeIT {
                 System.out.println("[raw-probe] " + closed.format());
                 RawCallLoad.Figures open = load.run("open loop " + RATE + "/s offered", 0, RATE, SECONDS);
                 System.out.println("[raw-probe] " + open.format());
+                RawCallLoad.Figures stale = null;
+                if (STALE_SECONDS > 0) {
+                    // the nonce lifetime down to its minimum (10 s; applied by @Modified, no restart): the
+                    // callers' cached nonces go stale during this run and each must re-authenticate on the
+                    // 407 stale=true, then go on with the new nonce
+                    Path cfg = rt.home.resolve("etc/io.glareresolver.sip.server.cfg");
+                    Path tmp = cfg.resolveSibling("sip-server-cfg.tmp");
+                    Files.writeString(tmp, "port = " + rt.sipPort + "\nnonce.lifetime = 10\n");
+                    Files.move(tmp, cfg, java.nio.file.StandardCopyOption.REPLACE_EXISTING,
+                            java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+                    stale = load.run("closed loop " + IN_FLIGHT + ", nonce lifetime 10 s", IN_FLIGHT, 0, STALE_SECONDS);
+                    System.out.println("[raw-probe] " + stale.format());
+                }
                 System.out.println("[raw-probe] uas: " + uas.invites.sum() + " INVITEs, " + uas.byes.sum() + " BYEs, "
                         + uas.okRetransmissions.sum() + " 200 retransmissions, " + uas.unacknowledged.sum() + " unacknowledged");
                 System.out.println("[raw-probe] load average " + Files.readString(Path.of("/proc/loadavg")).strip());
                 load.failures.forEach(f -> System.out.println("[raw-probe] failure " + f));
                 assertTrue(closed.completed() > 0, "no call completed in the closed loop\n" + load.failures + "\n" + rt.tail());
                 assertTrue(open.completed() > 0, "no call completed in the open loop\n" + load.failures + "\n" + rt.tail());
+                if (stale != null) {
+                    assertTrue(stale.challenges() > 0 && stale.completed() > 0, "with a 10 s nonce lifetime the callers"
+                            + " should have been challenged (stale) and gone on calling: " + stale.format() + "\n" + load.failures);
+                }
                 assertTrue(uas.byes.sum() >= closed.completed() + open.completed(),
                         "the UAS saw fewer BYEs than calls completed: the BYEs did not go through the proxy");
             }
