@@ -235,6 +235,7 @@ public final class GlareResolver implements InviteInterceptor, RegistrationInter
                     "forwarded with reject");
             case ANSWER_NG -> {
                 markFinal(c, second, 491, false);
+                pending.remove(second.party.leg(), second); // answered here: no longer pending
                 second.trail.add(Hop.SERVER_TO_CALLER, "491 " + NG_REASON,
                         MessageTrail.afterEdits(Map.of(), acceptPeer), "answered here for plain L");
                 yield InviteAction.answer(491, NG_REASON, acceptPeer);
@@ -272,6 +273,11 @@ public final class GlareResolver implements InviteInterceptor, RegistrationInter
                     MessageTrail.glareHeaders(response::headers), "");
         }
         ResponseAction action = responseAction(invite, response, t);
+        if (t != null && action.kind() == ResponseAction.Kind.RELAY) {
+            // its final response is on its way: the INVITE can no longer cross another one, so a redial
+            // on the same leg before this one's ACK is followed again (not "already pending")
+            pending.remove(t.party.leg(), t);
+        }
         if (t != null) {
             Map<String, String> received = MessageTrail.glareHeaders(response::headers);
             if (action.kind() == ResponseAction.Kind.RELAY && action.status() == 0) {
