@@ -47,8 +47,9 @@ public interface InviteInterceptor {
     /**
      * The caller's ACK of the 2xx this INVITE was answered with, seen as the proxy forwards it
      * toward the callee. RFC 3261 §13.2.2.4: "The UAC core MUST generate an ACK request for each
-     * 2xx received"; it is end to end, outside the INVITE transaction, so it comes after
-     * {@link #onEnd} ({@link InviteEnd#ANSWERED}). Called at most once per INVITE (retransmitted
+     * 2xx received"; it is end to end, outside the INVITE transaction. It always follows
+     * {@link #onFinalResponse} for the 2xx, but may come before or after {@link #onEnd}
+     * ({@link InviteEnd#ANSWERED}), which is reported from another thread. Called at most once per INVITE (retransmitted
      * ACKs are not reported), and only when the ACK arrives within 64*T1 = 32 s of the 2xx — the
      * time a UAS retransmits its 2xx for (§13.3.1.4). Observation only.
      *

@@ -273,6 +273,11 @@ public final class GlareResolver implements InviteInterceptor, RegistrationInter
                     MessageTrail.glareHeaders(response::headers), "");
         }
         ResponseAction action = responseAction(invite, response, t);
+        if (t != null && response.isSuccess() && t.crossing != null && acksAwaited.size() < ACKS_AWAITED_MAXIMUM) {
+            // wait for its end-to-end ACK from now: the ACK can reach the proxy before the proxy reports
+            // the INVITE's end (onEnd comes from another thread), never before this 2xx is relayed
+            acksAwaited.put(invite, new AwaitedAck(t, System.nanoTime()));
+        }
         if (t != null && action.kind() == ResponseAction.Kind.RELAY) {
             // its final response is on its way: the INVITE can no longer cross another one, so a redial
             // on the same leg before this one's ACK is followed again (not "already pending")
@@ -395,9 +400,6 @@ public final class GlareResolver implements InviteInterceptor, RegistrationInter
         Crossing c = t.crossing;
         if (c == null) {
             return;
-        }
-        if (end == InviteEnd.ANSWERED && acksAwaited.size() < ACKS_AWAITED_MAXIMUM) {
-            acksAwaited.put(invite, new AwaitedAck(t, System.nanoTime()));
         }
         TrackedInvite releaseLower = null;
         boolean record = false;

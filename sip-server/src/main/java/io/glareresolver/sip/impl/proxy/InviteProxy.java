@@ -336,15 +336,16 @@ public final class InviteProxy {
         invite.finalEnd = status < 300 ? InviteEnd.ANSWERED
                 : invite.cancelled ? InviteEnd.CANCELLED
                 : invite.timedOut ? InviteEnd.TIMED_OUT : InviteEnd.REJECTED;
+        if (status < 300 && !invite.participants.isEmpty()) {
+            // before the 2xx leaves: its ACK may come back on another thread at once
+            FromHeader from = (FromHeader) invite.received.getHeader(FromHeader.NAME);
+            CSeqHeader cseq = (CSeqHeader) invite.received.getHeader(CSeqHeader.NAME);
+            answered.put(AnsweredInvites.key(invite.callId, from.getTag(), cseq.getSeqNumber()), invite,
+                    System.nanoTime());
+        }
         sip.send(invite.serverTransaction, r, invite.callId);
         LOG.info("[{}] INVITE answered {} {}", invite.callId, status, r.getReasonPhrase());
         if (status < 300) {
-            if (!invite.participants.isEmpty()) {
-                FromHeader from = (FromHeader) invite.received.getHeader(FromHeader.NAME);
-                CSeqHeader cseq = (CSeqHeader) invite.received.getHeader(CSeqHeader.NAME);
-                answered.put(AnsweredInvites.key(invite.callId, from.getTag(), cseq.getSeqNumber()), invite,
-                        System.nanoTime());
-            }
             timers.execute(() -> end(invite, InviteEnd.ANSWERED));
         }
     }
