@@ -1,5 +1,7 @@
 package io.glareresolver.integrationtests.bench;
 
+import io.glareresolver.integrationtests.rawsip.RawSipMessage;
+
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;

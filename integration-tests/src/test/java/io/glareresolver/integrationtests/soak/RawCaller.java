@@ -1,5 +1,7 @@
 package io.glareresolver.integrationtests.soak;
 
+import io.glareresolver.integrationtests.rawsip.RawSipMessage;
+
 import java.io.IOException;
 import java.net.DatagramPacket;
 import java.net.DatagramSocket;

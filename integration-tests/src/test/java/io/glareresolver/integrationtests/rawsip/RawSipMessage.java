@@ -1,4 +1,4 @@
-package io.glareresolver.integrationtests.bench;
+package io.glareresolver.integrationtests.rawsip;
 
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
@@ -15,13 +15,14 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * One SIP message as text, parsed just enough for the benchmark's raw UDP agents ({@link RawUas},
- * {@link RawCallLoad}): start line, headers in order (compact forms expanded), body. A copy of the
- * soak package's package-private class of the same name, with the parameter patterns cached (a
- * pattern compiled per lookup showed in the generator's CPU) and digest answers for a cached nonce
- * with any nonce-count.
+ * One SIP message as text, parsed just enough for the raw UDP agents of the soak ({@code soak/}:
+ * a callee that only rings, a caller that vanishes) and of the benchmark ({@code bench/}: a
+ * light load generator): start line, headers in order (compact forms expanded), body; building of
+ * simple responses; MD5 digest answers (RFC 2617, qop=auth) for a cached nonce with any
+ * nonce-count. Parameter patterns are cached: a pattern compiled per lookup showed in the
+ * generator's CPU.
  */
-record RawSipMessage(String startLine, List<String[]> headers, String body) {
+public record RawSipMessage(String startLine, List<String[]> headers, String body) {
 
     /** RFC 3261 §7.3.3 compact forms of the headers these agents read. */
     private static final Map<String, String> COMPACT = Map.of("v", "via", "f", "from", "t", "to", "i", "call-id",
@@ -36,7 +37,7 @@ record RawSipMessage(String startLine, List<String[]> headers, String body) {
         }
     });
 
-    static RawSipMessage parse(byte[] data, int length) {
+    public static RawSipMessage parse(byte[] data, int length) {
         String text = new String(data, 0, length, StandardCharsets.UTF_8);
         int split = text.indexOf("\r\n\r\n");
         String head = split < 0 ? text : text.substring(0, split);
@@ -67,16 +68,16 @@ record RawSipMessage(String startLine, List<String[]> headers, String body) {
         return new RawSipMessage(startLine, headers, body);
     }
 
-    boolean isResponse() {
+    public boolean isResponse() {
         return startLine.startsWith("SIP/2.0 ");
     }
 
-    int status() {
+    public int status() {
         return isResponse() ? Integer.parseInt(startLine.substring(8, 11)) : 0;
     }
 
     /** The request's method, or the CSeq method of a response. */
-    String method() {
+    public String method() {
         if (!isResponse()) {
             int sp = startLine.indexOf(' ');
             return sp < 0 ? startLine : startLine.substring(0, sp);
@@ -85,7 +86,7 @@ record RawSipMessage(String startLine, List<String[]> headers, String body) {
         return cseq.substring(cseq.indexOf(' ') + 1).strip();
     }
 
-    Optional<String> header(String name) {
+    public Optional<String> header(String name) {
         for (String[] h : headers) {
             if (h[0].equals(name)) {
                 return Optional.of(h[1]);
@@ -95,7 +96,7 @@ record RawSipMessage(String startLine, List<String[]> headers, String body) {
     }
 
     /** Every value of a header, in order (comma-separated Via and Record-Route values split). */
-    List<String> all(String name) {
+    public List<String> all(String name) {
         List<String> out = new ArrayList<>(4);
         for (String[] h : headers) {
             if (h[0].equals(name)) {
@@ -115,23 +116,23 @@ record RawSipMessage(String startLine, List<String[]> headers, String body) {
         return out;
     }
 
-    String callId() {
+    public String callId() {
         return header("call-id").orElse("?");
     }
 
-    long cseq() {
+    public long cseq() {
         String cseq = header("cseq").orElse("0 ?");
         return Long.parseLong(cseq.substring(0, cseq.indexOf(' ')).strip());
     }
 
-    static Optional<String> param(String headerValue, String name) {
+    public static Optional<String> param(String headerValue, String name) {
         Matcher m = PARAMS.computeIfAbsent(name, n -> Pattern.compile(";\\s*" + n + "=([^;,\\s>]+)",
                 Pattern.CASE_INSENSITIVE)).matcher(headerValue);
         return m.find() ? Optional.of(m.group(1)) : Optional.empty();
     }
 
     /** The URI inside {@code <...>} of a name-addr (or the value itself for an addr-spec). */
-    static String uriOf(String nameAddr) {
+    public static String uriOf(String nameAddr) {
         int lt = nameAddr.indexOf('<');
         int gt = nameAddr.indexOf('>', lt + 1);
         if (lt >= 0 && gt > lt) {
@@ -141,21 +142,21 @@ record RawSipMessage(String startLine, List<String[]> headers, String body) {
         return (semi < 0 ? nameAddr : nameAddr.substring(0, semi)).strip();
     }
 
-    static String branch() {
+    public static String branch() {
         return "z9hG4bK-raw-" + Long.toHexString(ThreadLocalRandom.current().nextLong() & Long.MAX_VALUE);
     }
 
-    static String tag() {
+    public static String tag() {
         return Long.toHexString(ThreadLocalRandom.current().nextLong() & Long.MAX_VALUE);
     }
 
     // ------------------------------------------------------------------------------ digest
 
     /** The MD5 challenge (realm, nonce, opaque, stale) of a 401/407, or empty when it offers none. */
-    record Challenge(String realm, String nonce, String opaque, boolean stale) {
+    public record Challenge(String realm, String nonce, String opaque, boolean stale) {
     }
 
-    Optional<Challenge> md5Challenge() {
+    public Optional<Challenge> md5Challenge() {
         String header = status() == 407 ? "proxy-authenticate" : "www-authenticate";
         for (String c : all(header)) {
             if (quoted(c, "algorithm").map(a -> a.equalsIgnoreCase("MD5")).orElse(true)) {
@@ -171,7 +172,7 @@ record RawSipMessage(String startLine, List<String[]> headers, String body) {
      * (RFC 2617 §3.2.2, qop=auth): "request-digest = KD(H(A1), nonce:nc:cnonce:qop:H(A2))", with
      * {@code ha1 = H(user:realm:password)} computed once per user.
      */
-    static String credentials(Challenge challenge, String user, String ha1, String method, String uri, long nc) {
+    public static String credentials(Challenge challenge, String user, String ha1, String method, String uri, long nc) {
         String ncText = String.format(Locale.ROOT, "%08x", nc);
         String cnonce = tag();
         String ha2 = md5(method + ":" + uri);
@@ -190,7 +191,50 @@ record RawSipMessage(String startLine, List<String[]> headers, String body) {
         return Optional.of(m.group(2) != null ? m.group(2) : m.group(1));
     }
 
-    static String md5(String s) {
+    public static String md5(String s) {
         return HexFormat.of().formatHex(MD5.get().digest(s.getBytes(StandardCharsets.UTF_8)));
+    }
+
+    public String requestUri() {
+        return startLine.split(" ")[1];
+    }
+
+    /** The branch parameter of the top Via. */
+    public String topBranch() {
+        List<String> vias = all("via");
+        return vias.isEmpty() ? "" : param(vias.get(0), "branch").orElse("");
+    }
+
+    /** A response to {@code request}: its Vias, From, To (with {@code toTag} if it has none), Call-ID, CSeq. */
+    public static String response(RawSipMessage request, int status, String reason, String toTag, String contact) {
+        StringBuilder b = new StringBuilder(512).append("SIP/2.0 ").append(status).append(' ').append(reason).append("\r\n");
+        for (String v : request.all("via")) {
+            b.append("Via: ").append(v).append("\r\n");
+        }
+        if (status > 100 && status < 300) {
+            for (String rr : request.all("record-route")) {
+                b.append("Record-Route: ").append(rr).append("\r\n");
+            }
+        }
+        b.append("From: ").append(request.header("from").orElse("")).append("\r\n");
+        String to = request.header("to").orElse("");
+        if (toTag != null && status > 100 && param(to, "tag").isEmpty()) {
+            to = to + ";tag=" + toTag;
+        }
+        b.append("To: ").append(to).append("\r\n");
+        b.append("Call-ID: ").append(request.callId()).append("\r\n");
+        b.append("CSeq: ").append(request.header("cseq").orElse("")).append("\r\n");
+        if (contact != null) {
+            b.append("Contact: <").append(contact).append(">\r\n");
+        }
+        b.append("Content-Length: 0\r\n\r\n");
+        return b.toString();
+    }
+
+    /** The credentials answering the MD5 challenge of a 401/407 with a fresh nonce (nc = 1). */
+    public static String authorize(RawSipMessage challenge, String method, String uri, String user, String password) {
+        Challenge c = challenge.md5Challenge().orElseThrow(
+                () -> new IllegalStateException("no MD5 challenge in " + challenge.startLine()));
+        return credentials(c, user, md5(user + ":" + c.realm() + ":" + password), method, uri, 1);
     }
 }
