@@ -531,6 +531,12 @@ class GlarePluginIT {
         CallResult r2 = call2.result().get(20, TimeUnit.SECONDS);
         assertTrue(r2.established(), r2 + "\n" + call2.trace());
         assertEquals(200, r2.status(), "the aware side's own INVITE is the session: " + r2);
+        // hang up only once the server has forwarded our ACK (the crossing's ladder shows it): a BYE sent at
+        // once can overtake the ACK through the proxy's worker threads, and the plain phone then never sees
+        // its call established
+        BoundedWait.untilTrue("the ACK of the 2xx forwarded to the plain phone", WAIT, () -> status.recentCrossings(1).stream()
+                .flatMap(c -> c.messages().stream())
+                .anyMatch(m -> m.label().equals("ACK") && m.note().equals("forwarded") && m.callId().equals(r2.sessionCallId())));
         call2.hangUp();
         call2.ended().get(WAIT.toMillis(), TimeUnit.MILLISECONDS);
         Run run2 = script2.get(SCRIPT_TIMEOUT.toSeconds() + 5, TimeUnit.SECONDS);
