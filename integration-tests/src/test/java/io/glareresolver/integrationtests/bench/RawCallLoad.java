@@ -48,7 +48,7 @@ import io.glareresolver.integrationtests.felix.SipUsersFile.SipUser;
  * </ul>
  * Latency sampled per call: INVITE sent (the one answered) to its 200 received.
  */
-final class RawCallLoad implements AutoCloseable {
+public final class RawCallLoad implements AutoCloseable {
 
     static final long T1_MS = 500;
     static final long T2_MS = 4000;
@@ -185,12 +185,18 @@ final class RawCallLoad implements AutoCloseable {
     private final String sdp = "v=0\r\no=raw 1 1 IN IP4 127.0.0.1\r\ns=raw\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"
             + "m=audio 40002 RTP/AVP 0\r\n";
 
-    final LongAdder completed = new LongAdder();
-    final LongAdder failed = new LongAdder();
+    /** Calls started (one new Call-ID each; a 407's re-sent INVITE is part of the same call). */
+    public final LongAdder started = new LongAdder();
+    public final LongAdder completed = new LongAdder();
+    public final LongAdder failed = new LongAdder();
     final LongAdder skipped = new LongAdder();
-    final LongAdder challenges = new LongAdder();
+    public final LongAdder challenges = new LongAdder();
     /** The last failures' reasons (a few, for the report). */
-    final ConcurrentLinkedQueue<String> failures = new ConcurrentLinkedQueue<>();
+    public final ConcurrentLinkedQueue<String> failures = new ConcurrentLinkedQueue<>();
+    /** Calls the running mode may still start ({@link #startCounted}); unbounded for the benchmark's timed runs. */
+    private final AtomicLong quota = new AtomicLong(Long.MAX_VALUE);
+    /** completed + failed once the calls of {@link #startCounted} have all ended. */
+    private volatile long countedEnds;
     private volatile Samples samples = new Samples(1);
     private volatile boolean closedLoop;
     private volatile boolean running;
@@ -201,8 +207,8 @@ final class RawCallLoad implements AutoCloseable {
      * @param socketCount sockets (and receive threads) the callers are spread over
      * @param callTimeout bound on one call from INVITE to the 200 of its BYE (then it counts as failed)
      */
-    RawCallLoad(InetSocketAddress server, String domain, List<SipUser> callerUsers, List<String> callees,
-                int socketCount, Duration callTimeout) throws Exception {
+    public RawCallLoad(InetSocketAddress server, String domain, List<SipUser> callerUsers, List<String> callees,
+                       int socketCount, Duration callTimeout) throws Exception {
         this.server = server;
         this.domain = domain;
         this.callees = List.copyOf(callees);
@@ -224,7 +230,7 @@ final class RawCallLoad implements AutoCloseable {
     }
 
     /** Registers every caller (contact on its socket) and keeps the 401's nonce for its INVITEs. */
-    void register(int expires, Duration timeout) throws Exception {
+    public void register(int expires, Duration timeout) throws Exception {
         for (Caller c : callers) {
             RawSipMessage.Challenge ch = c.socket.register(c.user, domain,
                     "sip:" + c.user.name() + "@127.0.0.1:" + c.socket.port(), expires, server, timeout);
@@ -236,13 +242,48 @@ final class RawCallLoad implements AutoCloseable {
     }
 
     /** Where the INVITE->200 latencies go from now on. */
-    void sampleInto(Samples s) {
+    public void sampleInto(Samples s) {
         samples = s;
     }
 
     /** Starts a closed loop: {@code inFlight} calls at once, each completion starts the next. */
     synchronized void startClosed(int inFlight) {
+        startClosed(inFlight, Long.MAX_VALUE);
+    }
+
+    /**
+     * Starts a closed loop that starts exactly {@code calls} calls, {@code inFlight} at once (the soak's
+     * completed calls); {@link #awaitCounted} waits for the last of them to end.
+     */
+    public synchronized void startCounted(int inFlight, long calls) {
+        countedEnds = completed.sum() + failed.sum() + calls;
+        startClosed(inFlight, calls);
+    }
+
+    /**
+     * Waits (bounded poll) until the calls of {@link #startCounted} have all been started and ended.
+     *
+     * @return false if some were still to start or in flight at {@code deadlineNanos} ({@link System#nanoTime()})
+     */
+    public boolean awaitCounted(long deadlineNanos) {
+        while (!countedEnded()) {
+            if (System.nanoTime() - deadlineNanos > 0 || !running) {
+                return false;
+            }
+            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(20));
+        }
+        return true;
+    }
+
+    /** Whether every call of {@link #startCounted} has been started and has ended. */
+    public boolean countedEnded() {
+        // every started call ends exactly once (completed or failed, at the latest at its callTimeout)
+        return completed.sum() + failed.sum() >= countedEnds;
+    }
+
+    private void startClosed(int inFlight, long calls) {
         stopQuietly();
+        quota.set(calls);
         closedLoop = true;
         running = true;
         for (int i = 0; i < inFlight; i++) {
@@ -255,6 +296,7 @@ final class RawCallLoad implements AutoCloseable {
     /** Starts an open loop: calls started at {@code rate}/s, scheduled by nanoTime (no catching up bursts beyond 1 s). */
     synchronized void startOpen(double rate) {
         stopQuietly();
+        quota.set(Long.MAX_VALUE);
         closedLoop = false;
         running = true;
         long period = (long) (1e9 / rate);
@@ -280,7 +322,7 @@ final class RawCallLoad implements AutoCloseable {
     }
 
     /** Stops starting calls and waits (bounded) until the calls in flight ended. */
-    synchronized void stop(Duration drain) throws InterruptedException {
+    public synchronized void stop(Duration drain) throws InterruptedException {
         stopQuietly();
         long deadline = System.nanoTime() + drain.toNanos();
         while (!calls.isEmpty() && System.nanoTime() < deadline) {
@@ -336,10 +378,16 @@ final class RawCallLoad implements AutoCloseable {
     }
 
     private boolean startCall() {
-        Caller c = idle.poll();
-        if (c == null) {
+        if (quota.getAndDecrement() <= 0) {
+            quota.incrementAndGet();
             return false;
         }
+        Caller c = idle.poll();
+        if (c == null) {
+            quota.incrementAndGet();
+            return false;
+        }
+        started.increment();
         String callee;
         synchronized (this.callees) {
             callee = callees.get(nextCallee++ % callees.size());
@@ -462,13 +510,14 @@ final class RawCallLoad implements AutoCloseable {
         }
     }
 
-    int inFlight() {
+    public int inFlight() {
         return calls.size();
     }
 
     @Override
     public void close() throws Exception {
         stopQuietly();
+        calls.clear();
         timer.shutdownNow();
         for (RawSocket s : sockets) {
             s.close();

@@ -29,7 +29,7 @@ import io.glareresolver.integrationtests.felix.SipUsersFile.SipUser;
  * seconds" until the ACK arrives, giving up after 64*T1 — done by one timer thread scanning the
  * unacknowledged answers every 100 ms. A retransmitted INVITE gets the same 200 again.
  */
-final class RawUas implements AutoCloseable {
+public final class RawUas implements AutoCloseable {
 
     private static final long T1_MS = 500;
     private static final long T2_MS = 4000;
@@ -57,12 +57,12 @@ final class RawUas implements AutoCloseable {
     private final InetSocketAddress server;
     private final Map<String, Answer> answers = new ConcurrentHashMap<>();
     private final ScheduledExecutorService timer;
-    final LongAdder invites = new LongAdder();
-    final LongAdder byes = new LongAdder();
-    final LongAdder okRetransmissions = new LongAdder();
-    final LongAdder unacknowledged = new LongAdder();
+    public final LongAdder invites = new LongAdder();
+    public final LongAdder byes = new LongAdder();
+    public final LongAdder okRetransmissions = new LongAdder();
+    public final LongAdder unacknowledged = new LongAdder();
 
-    RawUas(String domain, InetSocketAddress server) throws Exception {
+    public RawUas(String domain, InetSocketAddress server) throws Exception {
         this.domain = domain;
         this.server = server;
         this.socket = new RawSocket("raw-uas");
@@ -75,12 +75,12 @@ final class RawUas implements AutoCloseable {
         timer.scheduleWithFixedDelay(this::retransmit, 100, 100, TimeUnit.MILLISECONDS);
     }
 
-    int port() {
+    public int port() {
         return socket.port();
     }
 
     /** Registers every callee with a contact on this socket (digest on 401). */
-    void register(List<SipUser> callees, int expires, Duration timeout) throws Exception {
+    public void register(List<SipUser> callees, int expires, Duration timeout) throws Exception {
         for (SipUser u : callees) {
             socket.register(u, domain, "sip:" + u.name() + "@127.0.0.1:" + port(), expires, server, timeout);
         }
@@ -186,7 +186,7 @@ final class RawUas implements AutoCloseable {
     }
 
     /** Answers waiting for their ACK right now. */
-    int pendingAcks() {
+    public int pendingAcks() {
         return answers.size();
     }
 

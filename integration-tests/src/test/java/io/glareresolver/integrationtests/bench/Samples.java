@@ -6,13 +6,13 @@ import java.util.Arrays;
  * Durations in nanoseconds, appended from many threads, read as nearest-rank percentiles. Bounded:
  * at most {@code capacity} samples are kept (later ones only counted), so a long run cannot grow it.
  */
-final class Samples {
+public final class Samples {
 
     private final long[] values;
     private int size;
     private long dropped;
 
-    Samples(int capacity) {
+    public Samples(int capacity) {
         this.values = new long[capacity];
     }
 
@@ -24,23 +24,23 @@ final class Samples {
         }
     }
 
-    synchronized int count() {
+    public synchronized int count() {
         return size;
     }
 
     /** @return a sorted copy of the samples (nanoseconds) */
-    synchronized long[] sorted() {
+    public synchronized long[] sorted() {
         long[] copy = Arrays.copyOf(values, size);
         Arrays.sort(copy);
         return copy;
     }
 
     /** Nearest-rank percentile in milliseconds, NaN when empty. */
-    double percentileMillis(double p) {
+    public double percentileMillis(double p) {
         return percentileMillis(sorted(), p);
     }
 
-    static double percentileMillis(long[] sorted, double p) {
+    public static double percentileMillis(long[] sorted, double p) {
         if (sorted.length == 0) {
             return Double.NaN;
         }
@@ -48,7 +48,7 @@ final class Samples {
         return sorted[Math.min(sorted.length, Math.max(1, rank)) - 1] / 1e6;
     }
 
-    double maxMillis() {
+    public double maxMillis() {
         long[] s = sorted();
         return s.length == 0 ? Double.NaN : s[s.length - 1] / 1e6;
     }

@@ -11,8 +11,8 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
-import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
@@ -23,7 +23,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.BooleanSupplier;
 
@@ -34,7 +33,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.osgi.framework.Bundle;
 import org.osgi.framework.BundleContext;
-import org.osgi.framework.ServiceReference;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -44,53 +42,78 @@ import io.glareresolver.endpoint.GlareEndpoint;
 import io.glareresolver.endpoint.PortCounts;
 import io.glareresolver.glare.api.CrossingCounters;
 import io.glareresolver.glare.api.GlareStatus;
+import io.glareresolver.integrationtests.bench.RawCallLoad;
+import io.glareresolver.integrationtests.bench.RawUas;
+import io.glareresolver.integrationtests.bench.Samples;
 import io.glareresolver.integrationtests.felix.BoundedWait;
 import io.glareresolver.integrationtests.felix.EmbeddedGlareRuntime;
 import io.glareresolver.integrationtests.felix.SipUsersFile.SipUser;
 import io.glareresolver.sip.api.LocationService;
 
 /**
- * Issue 8, soak: {@code glare.soak.invites} INVITEs (default 4,000, which fits about 90 s on this shared
- * 2-core machine, where the JAIN-SIP devices in the test JVM carry about 90 INVITEs/s; the bench runs 1,000,000)
- * through the real proxy with the glare plugin enabled, in the embedded runtime (same JVM: the
- * plugin's {@link GlareStatus} and the registrar's {@link LocationService} are read directly). A
- * mix, from parallel lanes that each run one attempt at a time (bounded concurrency, the test
- * keeps counters only):
+ * Issue 8, soak: {@code glare.soak.invites} INVITEs (default 20,000, the issue's verify size; the
+ * {@code bench} profile runs the issue's 1,000,000) through the real proxy with the glare plugin
+ * enabled, in the embedded runtime (same JVM: the plugin's {@link GlareStatus} and the registrar's
+ * {@link LocationService} are read directly). The mix, as shares of the INVITEs counted (one per
+ * call attempt, i.e. per new Call-ID; the re-sent INVITE after a 407 challenge belongs to the same
+ * attempt and is not counted again), all kinds running at the same time:
  * <ul>
- * <li>completed calls between two {@code endpoint} devices: INVITE → 200 → ACK → BYE, the BYE seen by the callee;</li>
- * <li>crossings between two glare-aware devices, both INVITEs held at the callee until both have
- *     passed the server (so the plugin always sees a crossing): exactly one session on the two ports opened;</li>
- * <li>CANCELs by a raw caller after the callee's 180: 200 to the CANCEL, 487 to the INVITE;</li>
- * <li>callers that vanish while their INVITE rings (socket closed); the callee then gives up
- *     (480), and the server's transaction retransmits that to nobody until Timer H (32 s).</li>
+ * <li><b>{@value #COMPLETED_PERCENT}% completed calls</b> driven over raw UDP sockets by the benchmark's
+ *     generator ({@link RawCallLoad} callers, {@link RawUas} callee; no JAIN-SIP in the generator, so
+ *     the server, not the test's devices, sets the pace): INVITE → 200 → ACK → BYE → 200, closed loop
+ *     of {@code glare.soak.inFlight} (default 32) calls at once, each caller reusing its nonce with
+ *     the next nc as phones do. A call counts as completed when the callee's 200 to the BYE came back
+ *     through the proxy;</li>
+ * <li><b>{@value #CROSSING_PERCENT}% crossings</b> (2 INVITEs each, i.e. 1 crossing per 100 INVITEs: 200
+ *     at 20,000, 10,000 at 1,000,000) between two glare-aware {@code endpoint} devices, both INVITEs
+ *     held at the callee until both have passed the server (so the plugin always sees a crossing):
+ *     exactly one session on the two ports opened;</li>
+ * <li><b>{@value #CANCEL_PERCENT}% CANCELs</b> by a raw caller after the callee's 180: 200 to the CANCEL,
+ *     487 to the INVITE;</li>
+ * <li><b>{@value #VANISH_PERCENT}% callers that vanish</b> while their INVITE rings (socket closed); the
+ *     callee then gives up (480), and the server's transaction retransmits that to nobody until
+ *     Timer H (32 s).</li>
  * </ul>
- * Then the invariants, not timings: every attempt ended as it must, the plugin's pending table
- * back to 0 (bounded poll: Timer H of the last vanished callers), its counters equal to the
- * test's, every registration still present, heap after GC back near its baseline.
+ * Then the invariants, not timings: every attempt ended as it must (0 failures, every raw call
+ * completed), the plugin's pending table back to 0 (bounded poll: Timer H of the last vanished
+ * callers), its counters equal to the test's, every registration still present, the server still
+ * answers, and heap after GC back within {@value #HEAP_MARGIN_MIB} MiB of the baseline taken after the
+ * warm-up, once the server's completed transactions have timed out (RFC 3261 keeps them 32 s, so
+ * right after a raw load of ~1,000 calls/s the heap holds ~30,000 calls' transactions: the check
+ * polls up to Timer H + 30 s for them to go). The test stops by itself: an overall bound of 120 s
+ * plus 3 ms per INVITE for the load, every wait in it bounded.
  */
 @ExtendWith(ArquillianExtension.class)
 class SoakIT {
 
     private static final Logger LOG = LoggerFactory.getLogger(SoakIT.class);
 
-    static final long INVITES = Long.getLong("glare.soak.invites", 4_000);
-    static final int CALL_LANES = Integer.getInteger("glare.soak.callLanes", 8);
+    static final long INVITES = Long.getLong("glare.soak.invites", 20_000);
+    static final int COMPLETED_PERCENT = 95;
+    static final int CROSSING_PERCENT = 2;
+    static final int CANCEL_PERCENT = 2;
+    static final int VANISH_PERCENT = 1;
     static final int CROSS_LANES = Integer.getInteger("glare.soak.crossLanes", 6);
-    static final int RAW_LANES = Integer.getInteger("glare.soak.rawLanes", 3);
-    /** Every fourth raw attempt vanishes (when a leg is free of a lingering vanished INVITE), the others CANCEL. */
-    static final int VANISH_EVERY = 4;
+    static final int CANCEL_LANES = Integer.getInteger("glare.soak.cancelLanes", 3);
+    static final int VANISH_LANES = Integer.getInteger("glare.soak.vanishLanes", 2);
+    /** Raw calls in flight at once (the benchmark's closed loop: ~1,300 calls/s against a separate runtime). */
+    static final int IN_FLIGHT = Integer.getInteger("glare.soak.inFlight", 32);
+    /** Raw calls of the warm-up (not counted; before the heap baseline). */
+    static final int WARM_CALLS = 2_000;
     static final Duration OP_TIMEOUT = Duration.ofSeconds(15);
     static final Duration WAIT = Duration.ofSeconds(20);
-    /**
-     * The test stops by itself: 60 s plus 40 ms per INVITE, i.e. it fails below 25 INVITEs/s (4,000: 220 s);
-     * generous because the machine is shared (the mix ran at 36-150 INVITEs/s here).
-     */
-    static final Duration BOUND = Duration.ofSeconds(60).plusMillis(40 * INVITES);
+    /** The test stops by itself: it fails below ~330 INVITEs/s (20,000: 180 s; 1,000,000: 52 min). */
+    static final Duration BOUND = Duration.ofSeconds(120).plusMillis(3 * INVITES);
     /** A vanished caller's INVITE ends at Timer H (64*T1 = 32 s) after the callee's final response. */
     static final Duration TIMER_H = Duration.ofSeconds(32);
-    static final long HEAP_MARGIN = 64L << 20;
-    static final int RAW_CALLERS = 48;
-    static final int RAW_CALLEES = 16;
+    static final long HEAP_MARGIN_MIB = 64;
+    static final long HEAP_MARGIN = HEAP_MARGIN_MIB << 20;
+    /** Users of the CANCEL / vanish legs: callers x callees legs, each rests 2 x Timer H after a vanish. */
+    static final int RAW_CALLERS = 64;
+    static final int RAW_CALLEES = 32;
+    /** Users of the completed raw calls (each caller has one call at a time: its nonce-counts arrive in order). */
+    static final int LOAD_CALLERS = Math.max(64, 2 * IN_FLIGHT);
+    static final int LOAD_CALLEES = 16;
 
     private static final List<AutoCloseable> OPEN = new ArrayList<>();
 
@@ -103,7 +126,6 @@ class SoakIT {
     /** Counters of the run (the only state kept across attempts). */
     static final class Tally {
         final AtomicLong invites = new AtomicLong();
-        final AtomicLong completed = new AtomicLong();
         final AtomicLong crossings = new AtomicLong();
         final AtomicLong crossingPorts = new AtomicLong();
         final AtomicLong cancels = new AtomicLong();
@@ -120,12 +142,35 @@ class SoakIT {
 
         @Override
         public String toString() {
-            return "invites=" + invites + " completed=" + completed + " crossings=" + crossings + " cancels=" + cancels
-                    + " vanished=" + vanished + " failures=" + failures;
+            return "lane invites=" + invites + " crossings=" + crossings + " cancels=" + cancels + " vanished=" + vanished
+                    + " failures=" + failures;
         }
     }
 
-    /** Closes every endpoint at once (each unregisters and stops its stack: about a second apiece). */
+    /** One kind of the mix: the INVITEs its lanes may still send, and when its last lane ran out of them. */
+    static final class Share {
+        final String name;
+        final long invites;
+        final AtomicLong budget;
+        final AtomicLong endNanos = new AtomicLong();
+
+        Share(String name, long invites) {
+            this.name = name;
+            this.invites = invites;
+            this.budget = new AtomicLong(invites);
+        }
+
+        void ended() {
+            endNanos.accumulateAndGet(System.nanoTime(), Math::max);
+        }
+
+        String took(long startNanos) {
+            long end = endNanos.get();
+            return name + " " + invites + (end == 0 ? " (not ended)" : String.format(Locale.ROOT, " in %.1f s", (end - startNanos) / 1e9));
+        }
+    }
+
+    /** Closes every agent at once (an endpoint unregisters and stops its stack: about a second apiece). */
     @AfterAll
     static void closeAll() {
         List<AutoCloseable> all;
@@ -150,27 +195,49 @@ class SoakIT {
         try {
             CompletableFuture.allOf(closing.toArray(CompletableFuture[]::new)).get(30, TimeUnit.SECONDS);
         } catch (Exception e) {
-            LOG.warn("closing the soak's endpoints: {}", e.toString());
+            LOG.warn("closing the soak's agents: {}", e.toString());
         }
     }
 
     @Test
     void soakKeepsEveryInvariant() throws Exception {
-        long started = System.nanoTime();
-        long deadline = started + BOUND.toNanos();
+        long crossingInvites = 2 * (INVITES * CROSSING_PERCENT / 200);
+        long cancelInvites = INVITES * CANCEL_PERCENT / 100;
+        long vanishInvites = INVITES * VANISH_PERCENT / 100;
+        long completedInvites = INVITES - crossingInvites - cancelInvites - vanishInvites;
+        Share crossingShare = new Share("crossing INVITEs", crossingInvites);
+        Share cancelShare = new Share("CANCELs", cancelInvites);
+        Share vanishShare = new Share("vanishes", vanishInvites);
+        Share completedShare = new Share("completed calls", completedInvites);
+
         LocationService locations = runtime.awaitService(LocationService.class, WAIT);
-        List<SipUser> users = new ArrayList<>();
+        List<SipUser> crossUsers = new ArrayList<>();
+        List<SipUser> legCallers = new ArrayList<>();
+        List<SipUser> legCallees = new ArrayList<>();
+        List<SipUser> loadCallers = new ArrayList<>();
+        List<SipUser> loadCallees = new ArrayList<>();
         int id = 5000;
-        for (int i = 0; i < CALL_LANES + CROSS_LANES; i++) {
-            users.add(new SipUser("soak-a" + i, "soak-a-pw-" + i, id++));
-            users.add(new SipUser("soak-b" + i, "soak-b-pw-" + i, id++));
+        for (int i = 0; i < CROSS_LANES; i++) {
+            crossUsers.add(new SipUser("soak-a" + i, "soak-a-pw-" + i, id++));
+            crossUsers.add(new SipUser("soak-b" + i, "soak-b-pw-" + i, id++));
         }
         for (int i = 0; i < RAW_CALLERS; i++) {
-            users.add(new SipUser("soak-rc" + i, "soak-rc-pw-" + i, id++));
+            legCallers.add(new SipUser("soak-rc" + i, "soak-rc-pw-" + i, id++));
         }
         for (int i = 0; i < RAW_CALLEES; i++) {
-            users.add(new SipUser("soak-rr" + i, "soak-rr-pw-" + i, id++));
+            legCallees.add(new SipUser("soak-rr" + i, "soak-rr-pw-" + i, id++));
         }
+        for (int i = 0; i < LOAD_CALLERS; i++) {
+            loadCallers.add(new SipUser("soak-lc" + i, "soak-lc-pw-" + i, id++));
+        }
+        for (int i = 0; i < LOAD_CALLEES; i++) {
+            loadCallees.add(new SipUser("soak-lu" + i, "soak-lu-pw-" + i, id++));
+        }
+        List<SipUser> users = new ArrayList<>(crossUsers);
+        users.addAll(legCallers);
+        users.addAll(legCallees);
+        users.addAll(loadCallers);
+        users.addAll(loadCallees);
         runtime.users().write(users.toArray(SipUser[]::new));
         String lastAor = users.get(users.size() - 1).name() + "@" + runtime.domain();
         BoundedWait.untilTrue("the SIP server to load the soak users", WAIT, () -> locations.endpointId(lastAor).isPresent());
@@ -186,29 +253,35 @@ class SoakIT {
         InetSocketAddress server = new InetSocketAddress(runtime.sipHost(), runtime.sipPort());
         RingingCallee callee = new RingingCallee();
         register(OPEN, callee);
-        for (int i = 0; i < RAW_CALLERS + RAW_CALLEES; i++) {
-            SipUser u = users.get(2 * (CALL_LANES + CROSS_LANES) + i);
-            try (RawCaller r = new RawCaller(u.name(), u.password(), runtime.domain(), server, OP_TIMEOUT)) {
-                assertEquals(200, r.register(callee.contact(u.name()), 7200), "REGISTER of " + u.name());
-            }
+        for (SipUser u : legCallers) {
+            registerRaw(u, callee.contact(u.name()), server);
         }
+        for (SipUser u : legCallees) {
+            registerRaw(u, callee.contact(u.name()), server);
+        }
+        RawUas uas = new RawUas(runtime.domain(), server);
+        register(OPEN, uas);
+        uas.register(loadCallees, 7200, WAIT);
+        RawCallLoad load = new RawCallLoad(server, runtime.domain(), loadCallers, loadCallees.stream().map(SipUser::name).toList(),
+                2, OP_TIMEOUT);
+        register(OPEN, load);
+        load.register(7200, WAIT);
         // the server's JAIN-SIP threads, before the devices add their own (see endDeviceEventScanners)
         Set<Thread> serverThreads = Set.copyOf(Thread.getAllStackTraces().keySet());
         List<Lane> lanes = new ArrayList<>();
         Tally tally = new Tally();
-        for (int i = 0; i < CALL_LANES; i++) {
-            lanes.add(new CallLane(endpoint(users.get(2 * i), null), endpointWithIncoming(users.get(2 * i + 1)), tally));
-        }
-        for (int i = CALL_LANES; i < CALL_LANES + CROSS_LANES; i++) {
-            CrossLane lane = new CrossLane(tally);
-            lane.x = endpoint(users.get(2 * i), lane);
-            lane.y = endpoint(users.get(2 * i + 1), lane);
+        for (int i = 0; i < CROSS_LANES; i++) {
+            CrossLane lane = new CrossLane(crossingShare, tally);
+            lane.x = endpoint(crossUsers.get(2 * i), lane);
+            lane.y = endpoint(crossUsers.get(2 * i + 1), lane);
             lanes.add(lane);
         }
-        LegPool legs = new LegPool(users.subList(2 * (CALL_LANES + CROSS_LANES), 2 * (CALL_LANES + CROSS_LANES) + RAW_CALLERS),
-                users.subList(2 * (CALL_LANES + CROSS_LANES) + RAW_CALLERS, users.size()));
-        for (int i = 0; i < RAW_LANES; i++) {
-            lanes.add(new RawLane(legs, callee, server, runtime.domain(), tally));
+        LegPool legs = new LegPool(legCallers, legCallees);
+        for (int i = 0; i < CANCEL_LANES; i++) {
+            lanes.add(new RawLane(cancelShare, false, legs, callee, server, runtime.domain(), tally));
+        }
+        for (int i = 0; i < VANISH_LANES; i++) {
+            lanes.add(new RawLane(vanishShare, true, legs, callee, server, runtime.domain(), tally));
         }
         for (Lane lane : lanes) {
             lane.register();
@@ -222,57 +295,77 @@ class SoakIT {
             Tally real = lane.tally;
             lane.tally = warm;
             for (int k = 0; k < 3; k++) {
-                lane.once(false);
+                lane.once();
             }
             lane.tally = real;
         }
+        load.startCounted(IN_FLIGHT, WARM_CALLS);
+        boolean warmed = load.awaitCounted(System.nanoTime() + WAIT.multipliedBy(3).toNanos());
+        assertTrue(warmed && load.failed.sum() == 0, "warm-up raw calls: " + load.completed.sum() + " of " + WARM_CALLS
+                + " completed, " + load.failed.sum() + " failed " + load.failures);
         assertEquals(0, warm.failures.get(), "warm-up: " + warm.firstFailures);
         poll("the pending table empty after the warm-up", WAIT, () -> status.pendingInvites() == 0 && status.counters().inProgress() == 0);
+        long warmStarted = load.started.sum();
+        long warmCompleted = load.completed.sum();
+        long warmChallenges = load.challenges.sum();
+        long warmUasInvites = uas.invites.sum();
+        long warmUasByes = uas.byes.sum();
+        Samples latency = new Samples((int) Math.min(2_000_000, completedInvites));
+        load.sampleInto(latency);
         long baseline = usedHeapAfterGc();
         CrossingCounters before = status.counters();
-        LOG.info("SOAK start: {} INVITEs, lanes: {} call, {} crossing, {} raw (CANCEL / vanish); bound {} s; heap baseline {} MiB",
-                INVITES, CALL_LANES, CROSS_LANES, RAW_LANES, BOUND.toSeconds(), baseline >> 20);
+        LOG.info("SOAK start: {} INVITEs = {} completed raw calls ({} in flight), {} crossing INVITEs ({} lanes), {} CANCELs ({} lanes),"
+                        + " {} vanishes ({} lanes); bound {} s; heap baseline {} MiB",
+                INVITES, completedInvites, IN_FLIGHT, crossingInvites, CROSS_LANES, cancelInvites, CANCEL_LANES, vanishInvites,
+                VANISH_LANES, BOUND.toSeconds(), baseline >> 20);
 
-        // ---- the load
+        // ---- the load: every kind at once, each until its share is spent
         long loadStart = System.nanoTime();
-        AtomicLong budget = new AtomicLong(INVITES);
+        long deadline = loadStart + BOUND.toNanos();
         ExecutorService pool = Executors.newFixedThreadPool(lanes.size(), r -> {
             Thread t = new Thread(r, "soak-lane");
             t.setDaemon(true);
             return t;
         });
         List<Future<?>> running = new ArrayList<>();
-        AtomicLong progressMark = new AtomicLong(INVITES / 10);
         for (Lane lane : lanes) {
             running.add(pool.submit(() -> {
                 int consecutive = 0;
                 while (System.nanoTime() < deadline && tally.failures.get() < 50) {
                     long cost = lane.cost();
-                    if (budget.getAndAdd(-cost) < cost) {
-                        budget.addAndGet(cost);
+                    if (lane.share.budget.getAndAdd(-cost) < cost) {
+                        lane.share.budget.addAndGet(cost);
+                        lane.share.ended();
                         return null;
                     }
-                    // vanished callers only in the first half: their INVITEs end at Timer H, 32 s after, and
-                    // the drain after the load need not wait for the last of them
-                    boolean ok = lane.once(budget.get() > INVITES / 2);
+                    boolean ok = lane.once();
                     consecutive = ok ? 0 : consecutive + 1;
                     if (consecutive >= 3) {
                         tally.fail(lane + ": three failures in a row, lane stopped");
                         return null;
                     }
-                    long done = tally.invites.get();
-                    long mark = progressMark.get();
-                    if (done >= mark && progressMark.compareAndSet(mark, mark + INVITES / 10)) {
-                        LOG.info("SOAK progress: {} ({} s), pending table {}", tally, (System.nanoTime() - loadStart) / 1_000_000_000,
-                                status.pendingInvites());
-                    }
                 }
                 return null;
             }));
         }
+        load.startCounted(IN_FLIGHT, completedInvites);
+        // progress every tenth of the INVITEs, until every kind has sent its share (bounded poll)
+        long mark = INVITES / 10;
+        while (System.nanoTime() < deadline && !(running.stream().allMatch(Future::isDone) && load.countedEnded())) {
+            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(200));
+            if (load.countedEnded() && completedShare.endNanos.get() == 0) {
+                completedShare.ended();
+            }
+            long sent = tally.invites.get() + load.started.sum() - warmStarted;
+            if (sent >= mark) {
+                LOG.info("SOAK progress: {} INVITEs ({} s): raw calls {} completed, {} failed, {} in flight; {}; pending table {}",
+                        sent, (System.nanoTime() - loadStart) / 1_000_000_000, load.completed.sum() - warmCompleted,
+                        load.failed.sum(), load.inFlight(), tally, status.pendingInvites());
+                mark = (sent / (INVITES / 10) + 1) * (INVITES / 10);
+            }
+        }
         // past the bound each lane finishes the attempt it is in (each wait in it is bounded) and stops
         long lanesEnd = deadline + 4 * OP_TIMEOUT.toNanos();
-        boolean inBound = true;
         for (Future<?> f : running) {
             try {
                 f.get(Math.max(1, lanesEnd - System.nanoTime()), TimeUnit.NANOSECONDS);
@@ -281,11 +374,25 @@ class SoakIT {
                 break;
             }
         }
-        if (System.nanoTime() > deadline && budget.get() > 0) {
-            inBound = false;
+        boolean rawInBound = load.awaitCounted(lanesEnd);
+        if (rawInBound) {
+            completedShare.ended();
         }
+        boolean inBound = rawInBound && crossingShare.budget.get() <= 0 && cancelShare.budget.get() <= 0
+                && vanishShare.budget.get() <= 0;
         pool.shutdownNow();
         long loadNanos = System.nanoTime() - loadStart;
+        long rawStarted = load.started.sum() - warmStarted;
+        long rawCompleted = load.completed.sum() - warmCompleted;
+        long rawFailed = load.failed.sum();
+        long rawChallenges = load.challenges.sum() - warmChallenges;
+        long uasInvites = uas.invites.sum() - warmUasInvites;
+        long uasByes = uas.byes.sum() - warmUasByes;
+        long uasRetransmissions = uas.okRetransmissions.sum();
+        long uasUnacknowledged = uas.unacknowledged.sum();
+        List<String> rawFailures = List.copyOf(load.failures);
+        long[] latencies = latency.sorted();
+        latency = null;
 
         // ---- drain: the pending table back to 0 (the last vanished callers end at Timer H)
         long drainStart = System.nanoTime();
@@ -298,12 +405,14 @@ class SoakIT {
         List<String> missing = aors.stream().filter(a -> locations.lookup(a).isEmpty()).toList();
         int calleeLeft = callee.inProgress();
 
-        // ---- close our own endpoints: what is left on the heap is the server's
+        // ---- close our own agents: what is left on the heap is the server's
         closeAll();
         // and drop every reference to them: a closed device still holds its last 40 s of calls (its timers
         // that forget them were shut down) with their dialogs and media threads
         lanes.clear();
         running.clear();
+        load = null;
+        uas = null;
         String threadsLeft = threadCensus();
         // each closed device stops its JAIN-SIP stack on a thread of its own for about 2 s, and the RI leaves
         // its non-daemon EventScannerThread running, which keeps the whole stopped stack reachable: end the
@@ -317,42 +426,58 @@ class SoakIT {
                 .noneMatch(t -> t.getName().startsWith("glare-ua-stop-")));
         long firstClosed = usedHeapAfterGc();
         long afterClosed = firstClosed;
-        long heapUntil = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        // the server keeps each completed transaction (with its parsed messages) until its timer, 32 s for
+        // UDP: the last 32 s of raw calls are still on the heap right after the load; poll until they went
+        long heapStart = System.nanoTime();
+        long heapUntil = heapStart + TIMER_H.plusSeconds(30).toNanos();
         while (afterClosed > baseline + HEAP_MARGIN && System.nanoTime() < heapUntil) {
             LockSupport.parkNanos(TimeUnit.SECONDS.toNanos(1));
             afterClosed = usedHeapAfterGc();
         }
+        long heapMillis = (System.nanoTime() - heapStart) / 1_000_000;
         // what the server keeps after the soak (JAIN-SIP transactions within their timers, nonce counts, ...)
-        LOG.info("SOAK threads just after closing the test's devices: {}; {} of their EventScannerThreads ended; now: {}",
+        LOG.info("SOAK threads just after closing the test's agents: {}; {} of their EventScannerThreads ended; now: {}",
                 threadsLeft, scannersEnded, threadCensus());
         // the server still serves (nothing above touched it): a REGISTER gets its 200
         SipUser probe = users.get(users.size() - 1);
         try (RawCaller r = new RawCaller(probe.name(), probe.password(), runtime.domain(), server, OP_TIMEOUT)) {
             assertEquals(200, r.register("sip:" + probe.name() + "@127.0.0.1:9", 60), "the server still serves a REGISTER");
         }
-        LOG.info("SOAK heap histogram after closing the test's devices (top classes):\n{}", histogram(28));
+        LOG.info("SOAK heap histogram after closing the test's agents (top classes):\n{}", histogram(28));
         double seconds = loadNanos / 1e9;
-        LOG.info("SOAK SUMMARY: {} INVITEs in {} s ({} INVITE/s): {} completed calls, {} crossings ({} ports opened),"
-                        + " {} CANCELs -> 487, {} vanished callers; failures {}; drain to an empty pending table {} ms (pending {});"
+        long invites = tally.invites.get() + rawStarted;
+        LOG.info("SOAK SUMMARY: {} INVITEs in {} s ({} INVITE/s): {} completed raw calls of {} started ({} failed,"
+                        + " INVITE->200 p50 {} ms p99 {} ms, {} 407s), {} crossings ({} ports opened), {} CANCELs -> 487,"
+                        + " {} vanished callers; lane failures {}; shares: {}, {}, {}, {};"
+                        + " drain to an empty pending table {} ms (pending {});"
                         + " plugin: crossings {} resolved {} sessions {} portsKept {} abnormal {} untracked {}, decision p50 {} us p99 {} us;"
-                        + " raw callee: {} INVITEs, {} cancelled, {} finals never ACKed, {} strays, {} in progress;"
-                        + " heap after GC: baseline {} MiB, after {} MiB (test endpoints open), {} MiB just after closing them, {} MiB (closed),"
-                        + " limit {} MiB",
-                tally.invites, String.format("%.1f", seconds), String.format("%.0f", tally.invites.get() / seconds),
-                tally.completed, tally.crossings, tally.crossingPorts, tally.cancels, tally.vanished, tally.failures,
+                        + " raw UAS: {} INVITEs, {} BYEs, {} 200 retransmissions, {} never ACKed;"
+                        + " ringing callee: {} INVITEs, {} cancelled, {} finals never ACKed, {} strays, {} in progress;"
+                        + " heap after GC: baseline {} MiB, after {} MiB (agents open), {} MiB just after closing them,"
+                        + " {} MiB {} ms later, limit {} MiB",
+                invites, String.format(Locale.ROOT, "%.1f", seconds), String.format(Locale.ROOT, "%.0f", invites / seconds),
+                rawCompleted, rawStarted, rawFailed, String.format(Locale.ROOT, "%.1f", Samples.percentileMillis(latencies, 50)),
+                String.format(Locale.ROOT, "%.1f", Samples.percentileMillis(latencies, 99)), rawChallenges,
+                tally.crossings, tally.crossingPorts, tally.cancels, tally.vanished, tally.failures,
+                completedShare.took(loadStart), crossingShare.took(loadStart), cancelShare.took(loadStart), vanishShare.took(loadStart),
                 drainMillis, pendingLeft, after.crossingsSeen() - before.crossingsSeen(), after.resolved() - before.resolved(),
                 after.sessionsEstablished() - before.sessionsEstablished(), after.portsKept() - before.portsKept(),
                 after.abnormalTotal() - before.abnormalTotal(), after.untracked() - before.untracked(),
-                after.latencyP50Micros(), after.latencyP99Micros(), callee.invites(), callee.cancelled(),
-                callee.unacknowledged(), callee.strays(), calleeLeft, baseline >> 20, afterOpen >> 20, firstClosed >> 20, afterClosed >> 20,
-                (baseline + HEAP_MARGIN) >> 20);
+                after.latencyP50Micros(), after.latencyP99Micros(), uasInvites, uasByes, uasRetransmissions, uasUnacknowledged,
+                callee.invites(), callee.cancelled(), callee.unacknowledged(), callee.strays(), calleeLeft,
+                baseline >> 20, afterOpen >> 20, firstClosed >> 20, afterClosed >> 20, heapMillis, (baseline + HEAP_MARGIN) >> 20);
 
         // ---- the invariants
         assertEquals(0, tally.failures.get(), "attempts that did not end as they must: " + tally.firstFailures);
+        assertEquals(0, rawFailed, "raw calls that did not complete: " + rawFailures);
         assertTrue(inBound, "the soak did not send its " + INVITES + " INVITEs within its bound of " + BOUND.toSeconds()
-                + " s (" + tally + "): too slow, or stuck");
-        assertTrue(tally.invites.get() >= INVITES - 1, "all INVITEs sent: " + tally);
-        assertTrue(tally.completed.get() > 0 && tally.crossings.get() > 0 && tally.cancels.get() > 0 && tally.vanished.get() > 0,
+                + " s (" + tally + ", raw calls " + rawCompleted + " of " + completedInvites + "): too slow, or stuck");
+        assertEquals(INVITES, invites, "all INVITEs sent: " + tally + ", raw calls " + rawStarted);
+        assertEquals(completedInvites, rawCompleted, "every raw call completed (INVITE, 200, ACK, BYE, 200)");
+        assertEquals(rawCompleted, uasInvites, "every completed call's INVITE reached the raw callee once");
+        assertTrue(uasByes >= rawCompleted, "every completed call's BYE reached the raw callee: " + uasByes);
+        assertEquals(0, uasUnacknowledged, "200s to INVITEs the proxy never acknowledged");
+        assertTrue(tally.crossings.get() > 0 && tally.cancels.get() > 0 && tally.vanished.get() > 0,
                 "every kind in the mix: " + tally);
         assertEquals(2 * tally.crossings.get(), tally.crossingPorts.get(), "2 ports opened per crossing");
         assertTrue(drained, "the plugin's pending table back to 0 within " + drainBound.toSeconds() + " s: pending "
@@ -370,16 +495,24 @@ class SoakIT {
         assertEquals(0, calleeLeft, "INVITEs still ringing at the raw callee");
         assertTrue(missing.isEmpty(), "registrations lost: " + missing);
         assertTrue(afterClosed <= baseline + HEAP_MARGIN, "heap after GC " + (afterClosed >> 20) + " MiB, baseline "
-                + (baseline >> 20) + " MiB + " + (HEAP_MARGIN >> 20) + " MiB");
+                + (baseline >> 20) + " MiB + " + HEAP_MARGIN_MIB + " MiB");
+    }
+
+    private void registerRaw(SipUser u, String contact, InetSocketAddress server) throws Exception {
+        try (RawCaller r = new RawCaller(u.name(), u.password(), runtime.domain(), server, OP_TIMEOUT)) {
+            assertEquals(200, r.register(contact, 7200), "REGISTER of " + u.name());
+        }
     }
 
     // ------------------------------------------------------------------------------ lanes
 
-    /** A lane runs one attempt at a time with its own parties. */
+    /** A lane runs one attempt at a time with its own parties, while its share has INVITEs left. */
     abstract static class Lane {
+        final Share share;
         volatile Tally tally;
 
-        Lane(Tally tally) {
+        Lane(Share share, Tally tally) {
+            this.share = share;
             this.tally = tally;
         }
 
@@ -392,82 +525,9 @@ class SoakIT {
         }
 
         /** One attempt; false (after {@link Tally#fail}) if it did not end as it must. */
-        abstract boolean once(boolean vanishAllowed);
+        abstract boolean once();
     }
 
-    /** INVITE → 200 → ACK → BYE between two devices; the callee must see the BYE. */
-    static final class CallLane extends Lane {
-        final GlareEndpoint caller;
-        final IncomingCalls callee;
-
-        CallLane(GlareEndpoint caller, IncomingCalls callee, Tally tally) {
-            super(tally);
-            this.caller = caller;
-            this.callee = callee;
-        }
-
-        @Override
-        void register() throws Exception {
-            caller.register();
-            callee.endpoint.register();
-        }
-
-        @Override
-        boolean once(boolean unused) {
-            CompletableFuture<CallHandle> incoming = callee.expect();
-            CallHandle call = caller.call(callee.endpoint.aor());
-            tally.invites.incrementAndGet();
-            try {
-                CallResult r = call.result().get(OP_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
-                if (!r.established() || r.status() != 200) {
-                    tally.fail("call " + r + ": not established\n" + call.trace());
-                    call.hangUp();
-                    return false;
-                }
-                CallHandle in = incoming.get(OP_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
-                // the callee holds the session once our ACK arrived; only then BYE (a BYE sent right after
-                // the ACK may overtake it in the proxy's thread pool, and the callee then never confirms)
-                CallResult answered = in.result().get(OP_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
-                call.hangUp();
-                call.ended().get(OP_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
-                in.ended().get(OP_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
-                List<String> calleeTrace = in.trace();
-                boolean byeSeen = calleeTrace.stream().anyMatch(l -> l.startsWith("<- BYE"));
-                if (!answered.established() || !r.sessionCallId().equals(answered.sessionCallId()) || !byeSeen) {
-                    tally.fail("call " + r + ": the callee's side " + answered + (byeSeen ? "" : ", no BYE received")
-                            + "\n" + calleeTrace);
-                    return false;
-                }
-                tally.completed.incrementAndGet();
-                return true;
-            } catch (Exception e) {
-                tally.fail("call " + caller.aor() + " -> " + callee.endpoint.aor() + ": " + e + "\n" + call.trace());
-                call.hangUp();
-                return false;
-            }
-        }
-
-        @Override
-        public String toString() {
-            return "call lane " + caller.aor();
-        }
-    }
-
-    /** The callee side of a call lane: hands the next incoming call to the waiting attempt. */
-    static final class IncomingCalls {
-        GlareEndpoint endpoint;
-        private final AtomicReference<CompletableFuture<CallHandle>> next = new AtomicReference<>(new CompletableFuture<>());
-
-        CompletableFuture<CallHandle> expect() {
-            CompletableFuture<CallHandle> f = new CompletableFuture<>();
-            next.set(f);
-            return f;
-        }
-
-        void arrived(CallHandle h) {
-            next.get().complete(h);
-        }
-    }
 
     /**
      * Two glare-aware devices calling each other: each handles the peer's INVITE only once both
@@ -480,8 +540,8 @@ class SoakIT {
         private volatile AtomicInteger arrivals = new AtomicInteger();
         private volatile CompletableFuture<Void> bothArrived = new CompletableFuture<>();
 
-        CrossLane(Tally tally) {
-            super(tally);
+        CrossLane(Share share, Tally tally) {
+            super(share, tally);
         }
 
         @Override
@@ -505,7 +565,7 @@ class SoakIT {
         }
 
         @Override
-        boolean once(boolean unused) {
+        boolean once() {
             arrivals = new AtomicInteger();
             CompletableFuture<Void> gate = new CompletableFuture<>();
             bothArrived = gate;
@@ -560,19 +620,22 @@ class SoakIT {
         }
     }
 
+
     /**
-     * Raw callers ringing the raw callee: CANCEL after 180 (→ 487), or every {@value #VANISH_EVERY}th
-     * attempt vanish while ringing (the callee then gives up with 480).
+     * Raw callers ringing the raw callee: CANCEL after 180 (→ 487), or, in a vanish lane, vanish
+     * while ringing (the callee then gives up with 480).
      */
     static final class RawLane extends Lane {
+        final boolean vanish;
         final LegPool legs;
         final RingingCallee callee;
         final InetSocketAddress server;
         final String domain;
-        int attempts;
 
-        RawLane(LegPool legs, RingingCallee callee, InetSocketAddress server, String domain, Tally tally) {
-            super(tally);
+        RawLane(Share share, boolean vanish, LegPool legs, RingingCallee callee, InetSocketAddress server, String domain,
+                Tally tally) {
+            super(share, tally);
+            this.vanish = vanish;
             this.legs = legs;
             this.callee = callee;
             this.server = server;
@@ -580,15 +643,13 @@ class SoakIT {
         }
 
         @Override
-        boolean once(boolean vanishAllowed) {
-            boolean vanish = vanishAllowed && ++attempts % VANISH_EVERY == 0;
+        boolean once() {
+            // a leg free of a lingering vanished INVITE (bounded poll: legs rest 2 x Timer H after a vanish)
             LegPool.Leg leg = legs.acquire();
-            if (leg == null) {
-                vanish = false; // every leg rests: CANCEL instead, on the next leg free of a lingering INVITE
-                long until = System.nanoTime() + TIMER_H.multipliedBy(3).toNanos();
-                while ((leg = legs.acquire()) == null && System.nanoTime() < until) {
-                    LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(50));
-                }
+            long until = System.nanoTime() + TIMER_H.multipliedBy(3).toNanos();
+            while (leg == null && System.nanoTime() < until) {
+                LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(50));
+                leg = legs.acquire();
             }
             if (leg == null) {
                 tally.fail("no raw leg free of a lingering INVITE within " + TIMER_H.multipliedBy(3).toSeconds() + " s");
@@ -630,7 +691,7 @@ class SoakIT {
 
         @Override
         public String toString() {
-            return "raw lane";
+            return vanish ? "vanish lane" : "CANCEL lane";
         }
     }
 
@@ -694,16 +755,6 @@ class SoakIT {
         GlareEndpoint ep = b.build();
         register(OPEN, ep);
         return ep;
-    }
-
-    private IncomingCalls endpointWithIncoming(SipUser user) {
-        IncomingCalls in = new IncomingCalls();
-        in.endpoint = GlareEndpoint.builder().user(user.name()).password(user.password())
-                .server(runtime.sipHost(), runtime.sipPort()).domain(runtime.domain()).id(user.endpointId())
-                .ackTimeout(Duration.ofSeconds(5)).glareTimeout(Duration.ofSeconds(8)).expires(7200)
-                .onIncoming(in::arrived).build();
-        register(OPEN, in.endpoint);
-        return in;
     }
 
     private static void register(List<AutoCloseable> open, AutoCloseable c) {
@@ -797,12 +848,6 @@ class SoakIT {
             LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(20));
         }
         return true;
-    }
-
-    @SuppressWarnings("unused")
-    private Optional<GlareStatus> status() {
-        ServiceReference<GlareStatus> ref = context.getServiceReference(GlareStatus.class);
-        return ref == null ? Optional.empty() : Optional.ofNullable(context.getService(ref));
     }
 
 }
