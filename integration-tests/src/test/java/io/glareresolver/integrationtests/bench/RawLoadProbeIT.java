@@ -26,7 +26,11 @@ class RawLoadProbeIT {
     static final int IN_FLIGHT = Integer.getInteger("glare.rawprobe.inFlight", 32);
     static final int RATE = Integer.getInteger("glare.rawprobe.rate", 1500);
     static final int SECONDS = Integer.getInteger("glare.rawprobe.seconds", 10);
+    /** Seconds of closed loop before the measured phases: the server's JIT compiles its hot path meanwhile. */
+    static final int WARMUP_SECONDS = Integer.getInteger("glare.rawprobe.warmupSeconds", 5);
     static final int SOCKETS = Integer.getInteger("glare.rawprobe.sockets", 2);
+    /** Records a JFR profile of the server during the closed loop and prints its summary. */
+    static final boolean JFR = Boolean.getBoolean("glare.rawprobe.jfr");
     /** Seconds of closed loop with the nonce lifetime at 10 s (re-authentication on stale=true); 0 skips it. */
     static final int STALE_SECONDS = Integer.getInteger("glare.rawprobe.staleSeconds", 25);
 
@@ -46,10 +50,22 @@ class RawLoadProbeIT {
                 uas.register(callees, 3600, Duration.ofSeconds(10));
                 load.register(3600, Duration.ofSeconds(10));
                 System.out.println("[raw-probe] load average " + Files.readString(Path.of("/proc/loadavg")).strip());
-                RawCallLoad.Figures warm = load.run("warm-up closed loop " + IN_FLIGHT, IN_FLIGHT, 0, 5);
+                RawCallLoad.Figures warm = load.run("warm-up closed loop " + IN_FLIGHT, IN_FLIGHT, 0, WARMUP_SECONDS);
                 System.out.println("[raw-probe] " + warm.format());
+                Path jfrFile = out.resolve("raw-probe-server.jfr");
+                if (JFR) {
+                    JfrProfile.start(rt, jfrFile, SECONDS);
+                }
+                long cpuBefore = serverCpuMillis(rt);
                 RawCallLoad.Figures closed = load.run("closed loop " + IN_FLIGHT + " in flight", IN_FLIGHT, 0, SECONDS);
+                long cpu = serverCpuMillis(rt) - cpuBefore;
                 System.out.println("[raw-probe] " + closed.format());
+                // CPU per call is what the hot path costs, and unlike the rate it holds on a shared machine
+                System.out.printf("[raw-probe] server CPU in the closed loop: %d ms for %d calls = %.3f ms per call%n",
+                        cpu, closed.completed(), cpu / (double) Math.max(1, closed.completed()));
+                if (JFR) {
+                    System.out.println(JfrProfile.summarise(jfrFile, 30_000).format(40));
+                }
                 RawCallLoad.Figures open = load.run("open loop " + RATE + "/s offered", 0, RATE, SECONDS);
                 System.out.println("[raw-probe] " + open.format());
                 RawCallLoad.Figures stale = null;
@@ -79,6 +95,13 @@ class RawLoadProbeIT {
                         "the UAS saw fewer BYEs than calls completed: the BYEs did not go through the proxy");
             }
         }
+    }
+
+    /** User + system CPU time of the runtime's JVM so far ({@code /proc/<pid>/stat} fields 14 and 15, clock ticks of 10 ms). */
+    static long serverCpuMillis(BenchRuntime rt) throws Exception {
+        String stat = Files.readString(Path.of("/proc", Long.toString(rt.pid), "stat"));
+        String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+        return (Long.parseLong(f[11]) + Long.parseLong(f[12])) * 10;
     }
 
     static List<SipUser> users(String prefix, long firstId, int n) {
