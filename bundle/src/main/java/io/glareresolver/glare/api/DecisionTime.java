@@ -7,12 +7,19 @@ package io.glareresolver.glare.api;
  * {@link CrossingCounters#latencyP50Micros()}, which runs until both sides hold a final answer.
  *
  * @param decisions crossings decided since the plugin started
- * @param p50Nanos  median over the most recent decisions, in nanoseconds (0 when none)
- * @param p99Nanos  99th percentile over the most recent decisions, in nanoseconds
+ * @param p50Nanos  median over the most recent {@value #WINDOW} decisions, in nanoseconds (0 when none)
+ * @param p99Nanos  99th percentile over the most recent {@value #WINDOW} decisions, in nanoseconds
  * @param maxNanos  the longest decision since the plugin started, in nanoseconds
  * @since 1.2
  */
 public record DecisionTime(long decisions, long p50Nanos, long p99Nanos, long maxNanos) {
+
+    /**
+     * How many of the most recent decisions the percentiles are taken over: recent enough that the
+     * figures show the server as it runs now, not its first decisions after a start or hot deploy
+     * (interpreted code, cold caches), which {@link #maxNanos()} keeps.
+     */
+    public static final int WINDOW = 1_000;
 
     /** No decision measured yet. */
     public static final DecisionTime NONE = new DecisionTime(0, 0, 0, 0);

@@ -30,7 +30,7 @@ public final class CrossingStatistics {
     /** Decision time bucket bounds in nanoseconds; the last bucket is open. */
     static final long[] DECISION_BOUNDS_NANOS = {1_000, 2_500, 5_000, 10_000, 25_000, 50_000, 100_000, 250_000,
             500_000, 1_000_000, 10_000_000, Long.MAX_VALUE};
-    private final LatencyRecorder decisionTime = new LatencyRecorder(10_000, DECISION_BOUNDS_NANOS);
+    private final LatencyRecorder decisionTime = new LatencyRecorder(DecisionTime.WINDOW, DECISION_BOUNDS_NANOS);
     private final Deque<CrossingRecord> recent = new ArrayDeque<>();
     private volatile int recentMaximum;
 

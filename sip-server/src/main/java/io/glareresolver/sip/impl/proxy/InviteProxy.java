@@ -395,7 +395,7 @@ public final class InviteProxy {
         if (invite.participants.isEmpty()) {
             return;
         }
-        BranchResponse view = new ResponseSnapshot(resp);
+        BranchResponse view = ResponseSnapshot.ofReceived(resp);
         for (InterceptorChain.Entry e : invite.participants) {
             try {
                 e.interceptor().onProvisionalResponse(invite, view);
@@ -431,7 +431,7 @@ public final class InviteProxy {
             first = invite.phase != ProxiedInvite.Phase.FINAL_SENT && invite.phase != ProxiedInvite.Phase.DONE;
         }
         if (first) {
-            BranchResponse view = new ResponseSnapshot(resp);
+            BranchResponse view = ResponseSnapshot.ofReceived(resp);
             for (InterceptorChain.Entry e : invite.participants) {
                 try {
                     ResponseAction a = e.interceptor().onFinalResponse(invite, view);

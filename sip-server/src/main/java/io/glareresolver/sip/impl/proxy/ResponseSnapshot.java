@@ -7,13 +7,27 @@ import javax.sip.message.Response;
 
 import io.glareresolver.sip.api.BranchResponse;
 
-/** An immutable view of a final response for plugins (backed by a private copy). */
+/** An immutable view of a response for plugins (backed by a response nobody changes any more). */
 final class ResponseSnapshot implements BranchResponse {
 
     private final Response copy;
 
+    /** A view of a response the proxy may still rewrite: backed by a private copy. */
     ResponseSnapshot(Response response) {
-        this.copy = (Response) response.clone();
+        this(response, true);
+    }
+
+    private ResponseSnapshot(Response response, boolean copy) {
+        this.copy = copy ? (Response) response.clone() : response;
+    }
+
+    /**
+     * A view of a response as received from a branch. The proxy never changes a received response
+     * (what it relays is a copy, {@link RequestRelay#towardsCaller}), so no copy is made: one clone
+     * of every 180 and 2xx less on the hot path.
+     */
+    static ResponseSnapshot ofReceived(Response received) {
+        return new ResponseSnapshot(received, false);
     }
 
     @Override

@@ -34,7 +34,6 @@ import javax.sip.header.CallIdHeader;
 import javax.sip.header.FromHeader;
 import javax.sip.header.MaxForwardsHeader;
 import javax.sip.header.ProxyRequireHeader;
-import javax.sip.header.RouteHeader;
 import javax.sip.header.ToHeader;
 import javax.sip.header.ViaHeader;
 import javax.sip.message.Request;
@@ -102,12 +101,22 @@ public final class SipServer implements SipListener {
         p.setProperty("javax.sip.AUTOMATIC_DIALOG_SUPPORT", "off");
         p.setProperty("gov.nist.javax.sip.THREAD_POOL_SIZE", "4");
         p.setProperty("gov.nist.javax.sip.REENTRANT_LISTENER", "false");
-        p.setProperty("gov.nist.javax.sip.MAX_MESSAGE_SIZE", "16384");
-        p.setProperty("gov.nist.javax.sip.AGGRESSIVE_CLEANUP", "true");
+        // the UDP receive buffer allocated per datagram is this size (RFC 3261 §18.1.1 sends anything
+        // near the MTU over TCP instead; the largest message of our tests is far below it)
+        p.setProperty("gov.nist.javax.sip.MAX_MESSAGE_SIZE", "8192");
+        // "Normal" (what AGGRESSIVE_CLEANUP=true selects) keeps a finished transaction's last response as
+        // bytes and drops the parsed messages. It costs CPU (the RI encodes the request and parses it again
+        // when the transaction is removed), but "Aggressive" keeps no bytes: a retransmitted request then
+        // gets no retransmitted response (RFC 3261 §17.2.1/§17.2.2; seen: RFC 4475 inv2543, longreq, wsinv
+        // went unanswered), and "None" keeps every parsed message for 32 s (DEPENDENCIES.md: GC-bound).
+        p.setProperty("gov.nist.javax.sip.RELEASE_REFERENCES_STRATEGY",
+                System.getProperty("glare.sip.releaseReferences", "Normal"));
+        p.setProperty("gov.nist.javax.sip.TIMER_CLASS_NAME",
+                System.getProperty("glare.sip.timerClass", "gov.nist.javax.sip.stack.timers.DefaultSipTimer"));
         p.setProperty("gov.nist.javax.sip.RECEIVE_UDP_BUFFER_SIZE", "4194304");
         p.setProperty("gov.nist.javax.sip.SEND_UDP_BUFFER_SIZE", "4194304");
         // The RI logs at ERROR what peers get wrong ("Dropped Bad Msg", "Malformed mandatory headers",
-        // and for a request without a parsable CSeq an NPE plus a dump of its whole 64 KiB receive
+        // and for a request without a parsable CSeq an NPE plus a dump of its whole receive
         // buffer: one 200-byte datagram, 300 KB of log). A remote peer must not be able to fill the
         // log, and every RI failure that matters to us reaches this code as an exception or event,
         // logged with its Call-ID. So the RI's own log is off unless asked for (glare.sip.traceLevel=ERROR).
@@ -418,9 +427,9 @@ public final class SipServer implements SipListener {
             sip.send(st, r, callId);
             return;
         }
-        Request routed = (Request) req.clone();
-        boolean poppedOurRoute = RequestRelay.popOurRoutes(routed, sip);
-        boolean moreRoutes = routed.getHeader(RouteHeader.NAME) != null;
+        RequestRelay.RouteTop routes = RequestRelay.inspectRoutes(req, sip);
+        boolean poppedOurRoute = routes.poppedOurs();
+        boolean moreRoutes = routes.moreRoutes();
         boolean toUs = !moreRoutes && sip.isLocal(ruri) && ruri.getUser() == null;
         if (Request.REGISTER.equals(method) || toUs) {
             // §8.2.2.3 / §10.3 step 2: the registrar and the server answering for itself are UASs
@@ -531,9 +540,9 @@ public final class SipServer implements SipListener {
         if (!(uri instanceof SipURI ruri)) {
             return;
         }
-        Request routed = (Request) req.clone();
-        boolean popped = RequestRelay.popOurRoutes(routed, sip);
-        boolean moreRoutes = routed.getHeader(RouteHeader.NAME) != null;
+        RequestRelay.RouteTop routes = RequestRelay.inspectRoutes(req, sip);
+        boolean popped = routes.poppedOurs();
+        boolean moreRoutes = routes.moreRoutes();
         MaxForwardsHeader mfh = (MaxForwardsHeader) req.getHeader(MaxForwardsHeader.NAME);
         Integer mf = mfh == null ? null : mfh.getMaxForwards();
         String loopHash = loopHash(req, callId);
