@@ -86,8 +86,9 @@ import io.glareresolver.sip.api.LocationService;
  * polls up to Timer H + 30 s for them to go). The test stops by itself: an overall bound of 120 s
  * plus 3 ms per INVITE for the load, every wait in it bounded.
  *
- * <p>Measured here (2 cores shared with builds, everything in one JVM): 20,000 INVITEs in ~31 s of
- * load (~50 s for the test), 100,000 in ~109 s (~920 INVITEs/s), so 1,000,000 takes ~18-20 minutes.
+ * <p>Measured here (2 cores shared with builds, server and generator in one JVM): 20,000 INVITEs in
+ * ~31 s of load (~51 s for the test), 100,000 in 109-138 s (720-920 INVITEs/s, heap after GC back
+ * under the limit within 2 s of closing the agents), so 1,000,000 takes ~18-23 minutes.
  */
 @ExtendWith(ArquillianExtension.class)
 class SoakIT {
