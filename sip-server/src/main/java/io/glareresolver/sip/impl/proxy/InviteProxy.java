@@ -227,10 +227,9 @@ public final class InviteProxy {
         if (action.edits().isEmpty()) {
             return;
         }
-        Request copy = (Request) invite.working.clone();
         try {
-            MessageText.apply(copy, action.edits(), sip.headers());
-            invite.working = copy;
+            // the working request is the proxy's own copy, and apply changes it only if every edit is valid
+            MessageText.apply(invite.working, action.edits(), sip.headers());
         } catch (Exception ex) {
             LOG.warn("[{}] header edits {} refused: {}", invite.callId, action.edits(), ex.getMessage());
         }

@@ -103,22 +103,33 @@ public final class MessageText {
     }
 
     /**
-     * Applies edits in order. Headers the proxy relies on cannot be edited by plugins: a refused
-     * edit throws {@link IllegalArgumentException} naming it.
+     * Applies edits in order, all or nothing: every header is checked and built before the message
+     * is touched, so a refused edit leaves the message as it was (and the proxy need not copy the
+     * message first). Headers the proxy relies on cannot be edited by plugins: a refused edit throws
+     * {@link IllegalArgumentException} naming it; an unparsable value throws {@link java.text.ParseException}.
      */
     public static void apply(Message m, HeaderEdits edits, HeaderFactory factory) throws java.text.ParseException {
-        for (HeaderEdits.Edit e : edits.edits()) {
-            String name = fullName(e.name());
-            if (PROTECTED.contains(name.toLowerCase(Locale.ROOT))) {
-                throw new IllegalArgumentException("header " + name + " is managed by the proxy and cannot be edited");
+        List<HeaderEdits.Edit> all = edits.edits();
+        String[] names = new String[all.size()];
+        Header[] built = new Header[all.size()];
+        for (int i = 0; i < all.size(); i++) {
+            HeaderEdits.Edit e = all.get(i);
+            names[i] = fullName(e.name());
+            if (PROTECTED.contains(names[i].toLowerCase(Locale.ROOT))) {
+                throw new IllegalArgumentException("header " + names[i] + " is managed by the proxy and cannot be edited");
             }
-            switch (e.op()) {
-                case REMOVE -> m.removeHeader(name);
+            if (e.op() != HeaderEdits.Op.REMOVE) {
+                built[i] = factory.createHeader(names[i], e.value());
+            }
+        }
+        for (int i = 0; i < all.size(); i++) {
+            switch (all.get(i).op()) {
+                case REMOVE -> m.removeHeader(names[i]);
                 case SET -> {
-                    m.removeHeader(name);
-                    m.addHeader(factory.createHeader(name, e.value()));
+                    m.removeHeader(names[i]);
+                    m.addHeader(built[i]);
                 }
-                case ADD -> m.addHeader(factory.createHeader(name, e.value()));
+                case ADD -> m.addHeader(built[i]);
             }
         }
     }

@@ -181,9 +181,7 @@ public final class Registrar {
                         throw new IllegalArgumentException("header " + e.name() + " is managed by the registrar");
                     }
                 }
-                Response trial = (Response) ok.clone();
-                MessageText.apply(trial, edits, sip.headers());
-                MessageText.apply(ok, edits, sip.headers());
+                MessageText.apply(ok, edits, sip.headers()); // all or nothing
             } catch (Exception | LinkageError e) {
                 LOG.warn("[{}] registration interceptor {} failed for {}, skipped: {}", callId, i.getClass().getName(),
                         registration.aor(), e.toString());
