@@ -83,7 +83,9 @@ final class BenchRuntime implements AutoCloseable {
         Path log = work.resolve("runtime.log");
         ProcessBuilder builder = new ProcessBuilder(home.resolve("bin/start").toString(), "--interactive")
                 .directory(work.toFile()).redirectErrorStream(true).redirectOutput(log.toFile());
-        builder.environment().put("JAVA_OPTS", "-Dglare.http.port=" + httpPort);
+        // glare.bench.serverOpts: extra JVM options for the runtime, to compare settings (GC, RI timer, ...)
+        builder.environment().put("JAVA_OPTS", ("-Dglare.http.port=" + httpPort + " "
+                + System.getProperty("glare.bench.serverOpts", "")).strip());
         builder.environment().put("GLARE_HEAP", heap);
         builder.environment().put("GLARE_LOG_LEVEL", logLevel);
         BenchRuntime r = new BenchRuntime(home, log, sip, builder.start());
