@@ -86,9 +86,10 @@ import io.glareresolver.sip.api.LocationService;
  * polls up to Timer H + 30 s for them to go). The test stops by itself: an overall bound of 120 s
  * plus 3 ms per INVITE for the load, every wait in it bounded.
  *
- * <p>Measured here (2 cores shared with builds, server and generator in one JVM): 20,000 INVITEs in
- * ~31 s of load (~51 s for the test), 100,000 in 109-138 s (720-920 INVITEs/s, heap after GC back
- * under the limit within 2 s of closing the agents), so 1,000,000 takes ~18-23 minutes.
+ * <p>Measured here (2 cores, server and generator in one JVM): quiet machine, 20,000 INVITEs in 22 s
+ * of load (40 s for the test) and 100,000 in 94 s (1,067 INVITEs/s), so 1,000,000 takes ~16 minutes;
+ * with the lead's builds running (load 4-8) 100,000 took 109-138 s, at load 16-18 354 s. Heap after
+ * GC was back under the limit within 5 s of closing the agents in every run.
  */
 @ExtendWith(ArquillianExtension.class)
 class SoakIT {
