@@ -302,7 +302,16 @@ class GlareBenchIT {
     // ==================================================================== soak
 
     /** Counts of the soak's mix. */
-    record Soak(LongAdder calls, LongAdder crossings, LongAdder cancels, LongAdder failures) {
+    record Soak(LongAdder calls, LongAdder crossings, LongAdder cancels, LongAdder failures,
+                java.util.Queue<String> reasons) {
+        /** Counts a failure and keeps the first few reasons for the report. */
+        void failed(String reason) {
+            failures.increment();
+            if (reasons.size() < 5) {
+                reasons.add(reason);
+            }
+        }
+
         long invites() {
             return calls.sum() + 2 * crossings.sum() + cancels.sum();
         }
@@ -314,7 +323,8 @@ class GlareBenchIT {
      * races the answer).
      */
     private Soak soak(List<CallLoad.Pair> pairs, ExecutorService pool) throws Exception {
-        Soak s = new Soak(new LongAdder(), new LongAdder(), new LongAdder(), new LongAdder());
+        Soak s = new Soak(new LongAdder(), new LongAdder(), new LongAdder(), new LongAdder(),
+                new java.util.concurrent.ConcurrentLinkedQueue<>());
         long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(SOAK_SECONDS);
         List<Future<?>> loops = new ArrayList<>();
         for (CallLoad.Pair p : pairs) {
@@ -328,7 +338,11 @@ class GlareBenchIT {
                             boolean ok = h.result().get(10, TimeUnit.SECONDS).established();
                             h.hangUp();
                             h.ended().get(10, TimeUnit.SECONDS);
-                            (ok ? s.calls() : s.failures()).increment();
+                            if (ok) {
+                                s.calls().increment();
+                            } else {
+                                s.failed("call " + callerUser + " -> " + p.calleeUser() + " not established: " + h.result().get());
+                            }
                         } else if (dice < 85) {
                             Crossing c = Crossing.fire(p.caller(), p.calleeUser(), p.callee(), callerUser);
                             c.await(CROSSING_WAIT);
@@ -343,7 +357,8 @@ class GlareBenchIT {
                             s.cancels().increment();
                         }
                     } catch (Exception e) {
-                        s.failures().increment();
+                        s.failed((dice < 70 ? "call" : dice < 85 ? "crossing" : "cancel") + " " + callerUser + " -> "
+                                + p.calleeUser() + ": " + e);
                     }
                 }
                 return null;
@@ -431,6 +446,7 @@ class GlareBenchIT {
                 + statusEnd.pending(), "-", String.format(Locale.ROOT, "soak %d s: %d INVITEs (%d calls, %d crossings,"
                 + " %d cancels, %d failures)", SOAK_SECONDS, soak.invites(), soak.calls().sum(), soak.crossings().sum(),
                 soak.cancels().sum(), soak.failures().sum()));
+        soak.reasons().forEach(r -> line("  soak failure: " + r));
         line("-".repeat(100));
         StringBuilder r = new StringBuilder("rounds (call setups/s):");
         for (BenchChart.Round x : rounds) {

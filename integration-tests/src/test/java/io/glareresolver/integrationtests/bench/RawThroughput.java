@@ -17,13 +17,13 @@ import io.glareresolver.integrationtests.felix.SipUsersFile.SipUser;
  */
 final class RawThroughput {
 
-    static final int CALLERS = Integer.getInteger("glare.bench.rawCallers", 200);
+    static final int CALLERS = Integer.getInteger("glare.bench.rawCallers", 400);
     static final int CALLEES = Integer.getInteger("glare.bench.rawCallees", 50);
     static final int SOCKETS = Integer.getInteger("glare.bench.rawSockets", 2);
     static final int IN_FLIGHT = Integer.getInteger("glare.bench.rawInFlight", 32);
-    static final int WARMUP_SECONDS = Integer.getInteger("glare.bench.rawWarmupSeconds", 10);
+    static final int WARMUP_SECONDS = Integer.getInteger("glare.bench.rawWarmupSeconds", 30);
     static final int ROUNDS = Integer.getInteger("glare.bench.rawRounds", 8);
-    static final int ROUND_SECONDS = Integer.getInteger("glare.bench.rawRoundSeconds", 8);
+    static final int ROUND_SECONDS = Integer.getInteger("glare.bench.rawRoundSeconds", 10);
     static final int RATE_SECONDS = Integer.getInteger("glare.bench.rawRateSeconds", 15);
 
     /** What the phase measured. */
