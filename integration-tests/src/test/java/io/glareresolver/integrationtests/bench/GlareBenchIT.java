@@ -323,6 +323,7 @@ class GlareBenchIT {
      * races the answer).
      */
     private Soak soak(List<CallLoad.Pair> pairs, ExecutorService pool) throws Exception {
+        trackIncoming = true;
         Soak s = new Soak(new LongAdder(), new LongAdder(), new LongAdder(), new LongAdder(),
                 new java.util.concurrent.ConcurrentLinkedQueue<>());
         long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(SOAK_SECONDS);
@@ -359,6 +360,12 @@ class GlareBenchIT {
                     } catch (Exception e) {
                         s.failed((dice < 70 ? "call" : dice < 85 ? "crossing" : "cancel") + " " + callerUser + " -> "
                                 + p.calleeUser() + ": " + e);
+                    }
+                    try {
+                        awaitIncomingEnded(p.callee());
+                        awaitIncomingEnded(p.caller());
+                    } catch (Exception e) {
+                        s.failed("a received call of " + p.calleeUser() + " or " + callerUser + " did not end: " + e);
                     }
                 }
                 return null;
@@ -499,6 +506,22 @@ class GlareBenchIT {
 
     // ==================================================================== helpers
 
+    /** Calls each device received while {@link #trackIncoming} is on (the soak phase). */
+    private final java.util.Map<GlareEndpoint, java.util.Queue<CallHandle>> incomingCalls = new java.util.concurrent.ConcurrentHashMap<>();
+    private volatile boolean trackIncoming;
+
+    /**
+     * Waits (bounded) until every call the device received has ended: the soak's next attempt on a
+     * pair must not find the callee still finishing the last one (it would answer busy, or take the
+     * new INVITE for a crossing with its own).
+     */
+    private void awaitIncomingEnded(GlareEndpoint ep) throws Exception {
+        java.util.Queue<CallHandle> q = incomingCalls.get(ep);
+        for (CallHandle h; q != null && (h = q.poll()) != null; ) {
+            h.ended().get(10, TimeUnit.SECONDS);
+        }
+    }
+
     private GlareEndpoint endpoint(BenchRuntime rt, SipUser user, boolean plain) throws Exception {
         GlareEndpoint.Builder b = GlareEndpoint.builder().user(user.name()).password(user.password())
                 .server(rt.host(), rt.sipPort).id(user.endpointId()).ackTimeout(Duration.ofSeconds(5))
@@ -506,7 +529,14 @@ class GlareBenchIT {
         if (plain) {
             b.rfc3261Baseline();
         }
+        java.util.Queue<CallHandle> incoming = new java.util.concurrent.ConcurrentLinkedQueue<>();
+        b.onIncoming(h -> {
+            if (trackIncoming) {
+                incoming.add(h);
+            }
+        });
         GlareEndpoint ep = b.build();
+        incomingCalls.put(ep, incoming);
         endpoints.add(ep);
         Exception last = null;
         for (int attempt = 0; attempt < 10; attempt++) {
