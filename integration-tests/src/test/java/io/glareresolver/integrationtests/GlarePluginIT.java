@@ -281,6 +281,13 @@ class GlarePluginIT {
             awaitPending(status, 1, "the first INVITE of crossing " + n + " in the pending table");
             h2 = p2.send();
             poll("the plugin to see crossing " + n, WAIT, () -> status.counters().crossingsSeen() == crossingsBefore + 1);
+            // and the second INVITE to reach the first caller: the plugin counts the crossing before the
+            // proxy sends that INVITE on, and with the SIP stack's threads calling the proxy in parallel
+            // the second caller's 200 could otherwise overtake it (then the first caller sees its call
+            // answered before the peer's INVITE: still one session, but not the crossing under test)
+            final CallHandle first = h1;
+            poll("the second INVITE of crossing " + n + " at the first caller", WAIT,
+                    () -> first.trace().stream().anyMatch(l -> l.startsWith("<- INVITE from")));
         } finally {
             gate.complete(null); // the second caller now handles the first INVITE
             GATE.set(CompletableFuture.completedFuture(null));

@@ -10,9 +10,20 @@ package io.glareresolver.glare.api;
  * @param p50Nanos  median over the most recent {@value #WINDOW} decisions, in nanoseconds (0 when none)
  * @param p99Nanos  99th percentile over the most recent {@value #WINDOW} decisions, in nanoseconds
  * @param maxNanos  the longest decision since the plugin started, in nanoseconds
- * @since 1.2
+ * @param cpuP50Nanos median of the CPU time the deciding thread itself spent on the same decisions
+ *                  (the thread's CPU clock; 0 where the JVM has none): unlike the wall-clock figures it
+ *                  leaves out the time the thread waited for a core, which on a saturated machine is
+ *                  most of the wall-clock tail
+ * @param cpuP99Nanos 99th percentile of that CPU time
+ * @since 1.2 (the CPU-time figures since 1.4)
  */
-public record DecisionTime(long decisions, long p50Nanos, long p99Nanos, long maxNanos) {
+public record DecisionTime(long decisions, long p50Nanos, long p99Nanos, long maxNanos, long cpuP50Nanos,
+                           long cpuP99Nanos) {
+
+    /** Wall-clock figures only (no thread CPU clock). */
+    public DecisionTime(long decisions, long p50Nanos, long p99Nanos, long maxNanos) {
+        this(decisions, p50Nanos, p99Nanos, maxNanos, 0, 0);
+    }
 
     /**
      * How many of the most recent decisions the percentiles are taken over: recent enough that the

@@ -3,5 +3,5 @@
  * Web Console page and the shell commands; published as the OSGi service {@link io.glareresolver.glare.api.GlareStatus}.
  */
 @org.osgi.annotation.bundle.Export
-@org.osgi.annotation.versioning.Version("1.3.0")
+@org.osgi.annotation.versioning.Version("1.4.0")
 package io.glareresolver.glare.api;

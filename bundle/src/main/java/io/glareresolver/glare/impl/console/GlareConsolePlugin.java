@@ -183,6 +183,8 @@ public final class GlareConsolePlugin extends AbstractServlet {
         DecisionTime decision = status.decisionTime();
         counters.put("decisionP50Nanos", decision.p50Nanos());
         counters.put("decisionP99Nanos", decision.p99Nanos());
+        counters.put("decisionCpuP50Nanos", decision.cpuP50Nanos());
+        counters.put("decisionCpuP99Nanos", decision.cpuP99Nanos());
         d.put("counters", counters);
         List<Object> rows = new ArrayList<>();
         for (CrossingRecord r : status.recentCrossings(TABLE_ROWS)) {

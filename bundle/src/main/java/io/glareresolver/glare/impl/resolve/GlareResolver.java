@@ -4,6 +4,7 @@ import io.glareresolver.glare.api.CrossingCounters;
 import io.glareresolver.glare.api.CrossingOutcome;
 import io.glareresolver.glare.api.CrossingRecord;
 import io.glareresolver.glare.api.DecisionTime;
+import io.glareresolver.glare.impl.stats.ThreadCpuClock;
 import io.glareresolver.glare.api.GlareStatus;
 import io.glareresolver.glare.impl.config.GlareSettings;
 import io.glareresolver.glare.impl.crossing.CallLeg;
@@ -162,6 +163,7 @@ public final class GlareResolver implements InviteInterceptor, RegistrationInter
     @Override
     public InviteAction onInitialInvite(InitialInvite invite) {
         long entered = System.nanoTime();
+        long enteredCpu = ThreadCpuClock.now();
         GlareSettings s = settings;
         if (!s.enabled()) {
             return InviteAction.forward();
@@ -201,7 +203,8 @@ public final class GlareResolver implements InviteInterceptor, RegistrationInter
         tracked.put(invite, me);
         if (arrival instanceof PendingInvites.Arrival.Crossed<TrackedInvite> crossed) {
             InviteAction decided = onCrossing(crossed.first(), me, s);
-            statistics.decisionTime(System.nanoTime() - entered);
+            long cpuNow = ThreadCpuClock.now();
+            statistics.decisionTime(System.nanoTime() - entered, enteredCpu < 0 || cpuNow < 0 ? -1 : cpuNow - enteredCpu);
             return decided;
         }
         return forwarded(me, base, "forwarded");

@@ -71,7 +71,8 @@ public final class GlareCommands {
         DecisionTime d = status.decisionTime();
         out.append("decision time p50 / p99 / max: ").append(d.p50Nanos()).append(" ns / ").append(d.p99Nanos())
                 .append(" ns / ").append(d.maxNanos()).append(" ns (inside the plugin, ").append(d.decisions())
-                .append(" decisions)\n");
+                .append(" decisions); on CPU p50 / p99: ").append(d.cpuP50Nanos()).append(" ns / ")
+                .append(d.cpuP99Nanos()).append(" ns\n");
         out.append("last refused setting: ").append(status.lastRefusedSetting().orElse("none"));
         PbxStatus p = pbx;
         if (p != null) {

@@ -31,6 +31,7 @@ public final class CrossingStatistics {
     static final long[] DECISION_BOUNDS_NANOS = {1_000, 2_500, 5_000, 10_000, 25_000, 50_000, 100_000, 250_000,
             500_000, 1_000_000, 10_000_000, Long.MAX_VALUE};
     private final LatencyRecorder decisionTime = new LatencyRecorder(DecisionTime.WINDOW, DECISION_BOUNDS_NANOS);
+    private final LatencyRecorder decisionCpuTime = new LatencyRecorder(DecisionTime.WINDOW, DECISION_BOUNDS_NANOS);
     private final Deque<CrossingRecord> recent = new ArrayDeque<>();
     private volatile int recentMaximum;
 
@@ -58,10 +59,24 @@ public final class CrossingStatistics {
         decisionTime.record(nanos);
     }
 
+    /**
+     * The plugin took {@code wallNanos} to decide one crossing, of which the deciding thread ran on a
+     * core for {@code cpuNanos} (negative: no thread CPU clock, only the wall-clock time is kept).
+     */
+    public void decisionTime(long wallNanos, long cpuNanos) {
+        decisionTime.record(wallNanos);
+        if (cpuNanos >= 0) {
+            decisionCpuTime.record(cpuNanos);
+        }
+    }
+
     public DecisionTime decisionTime() {
-        return decisionTime.count() == 0 ? DecisionTime.NONE
-                : new DecisionTime(decisionTime.count(), decisionTime.percentile(50), decisionTime.percentile(99),
-                        decisionTime.max());
+        if (decisionTime.count() == 0) {
+            return DecisionTime.NONE;
+        }
+        boolean cpu = decisionCpuTime.count() > 0;
+        return new DecisionTime(decisionTime.count(), decisionTime.percentile(50), decisionTime.percentile(99),
+                decisionTime.max(), cpu ? decisionCpuTime.percentile(50) : 0, cpu ? decisionCpuTime.percentile(99) : 0);
     }
 
     /**

@@ -5,6 +5,7 @@ import org.junit.jupiter.api.Test;
 import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class LatencyRecorderTest {
 
@@ -65,5 +66,35 @@ class LatencyRecorderTest {
         assertEquals(io.glareresolver.glare.api.DecisionTime.NONE, s.decisionTime());
         s.decisionTime(12_345);
         assertEquals(new io.glareresolver.glare.api.DecisionTime(1, 12_345, 12_345, 12_345), s.decisionTime());
+    }
+
+    @Test
+    void cpuTimeOfADecisionIsKeptBesideItsWallClockTime() {
+        CrossingStatistics s = new CrossingStatistics(10);
+        s.decisionTime(4_000_000, 3_000);   // preempted for ~4 ms, ran 3 us
+        s.decisionTime(9_000, 8_000);
+        s.decisionTime(7_000, -1);          // no thread CPU clock: only the wall-clock time counts
+        io.glareresolver.glare.api.DecisionTime d = s.decisionTime();
+        assertEquals(3, d.decisions());
+        assertEquals(4_000_000, d.maxNanos());
+        assertEquals(4_000_000, d.p99Nanos());
+        assertEquals(8_000, d.cpuP99Nanos(), "the CPU percentiles are over the CPU times only");
+        assertEquals(3_000, d.cpuP50Nanos());
+    }
+
+    @Test
+    void threadCpuClockCountsWorkNotWaiting() {
+        long before = ThreadCpuClock.now();
+        org.junit.jupiter.api.Assumptions.assumeTrue(before >= 0, "this JVM has no thread CPU clock");
+        java.util.concurrent.locks.LockSupport.parkNanos(200_000_000L);
+        long afterWait = ThreadCpuClock.now();
+        long x = 0;
+        long end = System.nanoTime() + 50_000_000L;
+        while (System.nanoTime() < end) {
+            x += Long.numberOfTrailingZeros(x + System.nanoTime());
+        }
+        long afterWork = ThreadCpuClock.now();
+        assertTrue(afterWait - before < 100_000_000L, "200 ms parked counted as " + (afterWait - before) + " ns of CPU");
+        assertTrue(afterWork - afterWait > 10_000_000L, "50 ms of work counted as " + (afterWork - afterWait) + " ns (" + x + ")");
     }
 }
