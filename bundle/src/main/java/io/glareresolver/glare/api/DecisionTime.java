@@ -13,7 +13,9 @@ package io.glareresolver.glare.api;
  * @param cpuP50Nanos median of the CPU time the deciding thread itself spent on the same decisions
  *                  (the thread's CPU clock; 0 where the JVM has none): unlike the wall-clock figures it
  *                  leaves out the time the thread waited for a core, which on a saturated machine is
- *                  most of the wall-clock tail
+ *                  most of the wall-clock tail (taken for the decisions whose first INVITE was already
+ *                  pending when the second entered the plugin, i.e. nearly all: the clock costs a system
+ *                  call, so an INVITE that cannot cross does not read it)
  * @param cpuP99Nanos 99th percentile of that CPU time
  * @since 1.2 (the CPU-time figures since 1.4)
  */

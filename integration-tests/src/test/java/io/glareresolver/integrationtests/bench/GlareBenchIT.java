@@ -84,6 +84,8 @@ class GlareBenchIT {
      * transactions RFC 3261 keeps); ZGC halved the rate on 2 cores; Parallel GC matched G1 with 1 s pauses.
      */
     static final String HEAP = System.getProperty("glare.bench.heap", "2g");
+    /** The runtime's log level (GLARE_LOG_LEVEL); info logs every call, for finding what one failure was. */
+    static final String LOG_LEVEL = System.getProperty("glare.bench.logLevel", "warn");
     /** The raw-UDP generator's throughput phase ({@link RawThroughput}) besides the endpoint devices'. */
     static final boolean RAW = Boolean.parseBoolean(System.getProperty("glare.bench.raw", "true"));
     static final Path OUT = Path.of(System.getProperty("glare.bench.out", "target/bench")).toAbsolutePath();
@@ -113,7 +115,7 @@ class GlareBenchIT {
 
         ScheduledExecutorService generators = Executors.newScheduledThreadPool(GENERATORS, daemon("bench-generator"));
         ExecutorService crossingPool = Executors.newFixedThreadPool(Math.max(CROSSING_PAIRS, PAIRS), daemon("bench-crossing"));
-        try (BenchRuntime rt = BenchRuntime.start(OUT.resolve("work"), HEAP, "warn", all)) {
+        try (BenchRuntime rt = BenchRuntime.start(OUT.resolve("work"), HEAP, LOG_LEVEL, all)) {
             say("runtime pid %d, SIP on 127.0.0.1:%d (started in %.1f s)", rt.pid, rt.sipPort, seconds(begin));
 
             // ---------------------------------------------------------------- endpoints
@@ -342,7 +344,8 @@ class GlareBenchIT {
                             if (ok) {
                                 s.calls().increment();
                             } else {
-                                s.failed("call " + callerUser + " -> " + p.calleeUser() + " not established: " + h.result().get());
+                                s.failed("call " + callerUser + " -> " + p.calleeUser() + " not established: " + h.result().get()
+                                        + " " + h.trace());
                             }
                         } else if (dice < 85) {
                             Crossing c = Crossing.fire(p.caller(), p.calleeUser(), p.callee(), callerUser);
@@ -395,9 +398,9 @@ class GlareBenchIT {
         line(String.format(Locale.ROOT, "Glare Resolver benchmark, %s; %d cores (%s), Java %s; load average before %s, after %s",
                 date(), Runtime.getRuntime().availableProcessors(), cpuModel(), System.getProperty("java.version"),
                 loadBefore, loadAverage()));
-        line(String.format(Locale.ROOT, "runtime: bin/start, heap %s, log level warn; load: %d caller/callee pairs + %d crossing pairs,"
+        line(String.format(Locale.ROOT, "runtime: bin/start, heap %s, log level %s; load: %d caller/callee pairs + %d crossing pairs,"
                 + " one JAIN-SIP stack per endpoint, %d generator threads, all in one JVM on the same machine",
-                HEAP, PAIRS, CROSSING_PAIRS, GENERATORS));
+                HEAP, LOG_LEVEL, PAIRS, CROSSING_PAIRS, GENERATORS));
         line("-".repeat(100));
         row("figure", "plugin on", "plugin off / RFC 3261", "note");
         line("-".repeat(100));
@@ -486,12 +489,14 @@ class GlareBenchIT {
             }
             Options opt = new OptionsBuilder().include(TieBreakBenchmark.class.getName() + ".*")
                     .include(CrossingResolverBenchmark.class.getName() + ".*")
+                    .include(GlareResolverBenchmark.class.getName() + ".*")
                     .forks(1).warmupIterations(1).warmupTime(TimeValue.seconds(1))
                     .measurementIterations(3).measurementTime(TimeValue.seconds(1))
-                    .jvmArgsAppend("-Xmx256m").build();
+                    // the plugin logs each crossing at info; the runtime under test logs at LOG_LEVEL
+                    .jvmArgsAppend("-Xmx256m", "-Dorg.slf4j.simpleLogger.defaultLogLevel=" + LOG_LEVEL).build();
             Collection<RunResult> results = new Runner(opt).run();
-            StringBuilder b = new StringBuilder("JMH (1 fork, 1 x 1 s warm-up, 3 x 1 s): glare-protocol's TieBreak and the plugin's"
-                    + " CrossingResolver / PendingInvites:\n");
+            StringBuilder b = new StringBuilder("JMH (1 fork, 1 x 1 s warm-up, 3 x 1 s): glare-protocol's TieBreak, the plugin's"
+                    + " CrossingResolver / PendingInvites, and the whole plugin (GlareResolver) for one crossing and one ordinary call:\n");
             for (RunResult rr : results) {
                 var p = rr.getPrimaryResult();
                 b.append(String.format(Locale.ROOT, "  %-40s %10.1f ± %.1f %s%n",

@@ -92,6 +92,11 @@ public final class PendingInvites<T> {
         return false;
     }
 
+    /** @return whether an INVITE is pending on {@code leg} now */
+    public synchronized boolean isPending(CallLeg leg) {
+        return byLeg.containsKey(leg);
+    }
+
     /** @return how many INVITEs are tracked now */
     public synchronized int size() {
         return byLeg.size();

@@ -1,12 +1,16 @@
 package io.glareresolver.glare.impl.crossing;
 
 import java.util.OptionalInt;
+import java.util.regex.Pattern;
 
 /**
  * The media port a side advertised: the port of the first {@code m=} line of its SDP
  * (RFC 4566 §5.14: {@code m=<media> <port> <proto> <fmt> ...}, port optionally {@code /<number of ports>}).
  */
 public final class SdpMediaPort {
+
+    /** Fields of an m= line; compiled once: {@code String.split(" +")} compiles it again on every INVITE. */
+    private static final Pattern SPACES = Pattern.compile(" +");
 
     private SdpMediaPort() {
     }
@@ -32,7 +36,7 @@ public final class SdpMediaPort {
     }
 
     private static OptionalInt portOf(String media) {
-        String[] fields = media.split(" +");
+        String[] fields = SPACES.split(media);
         if (fields.length < 3) {
             return OptionalInt.empty();
         }
@@ -41,8 +45,14 @@ public final class SdpMediaPort {
         if (slash >= 0) {
             port = port.substring(0, slash);
         }
-        if (port.isEmpty() || port.length() > 5 || !port.chars().allMatch(Character::isDigit)) {
+        if (port.isEmpty() || port.length() > 5) {
             return OptionalInt.empty();
+        }
+        for (int i = 0; i < port.length(); i++) {
+            char c = port.charAt(i);
+            if (c < '0' || c > '9') {
+                return OptionalInt.empty();
+            }
         }
         int p = Integer.parseInt(port);
         return p <= 65535 ? OptionalInt.of(p) : OptionalInt.empty();

@@ -26,6 +26,17 @@ class PendingInvitesTest {
     }
 
     @Test
+    void aLegIsPendingFromArrivalUntilRemoved() {
+        Object invite = new Object();
+        assertFalse(table.isPending(aliceToBob));
+        table.arrive(aliceToBob, invite);
+        assertTrue(table.isPending(aliceToBob));
+        assertFalse(table.isPending(aliceToBob.reverse()), "only the leg it arrived on");
+        table.remove(aliceToBob, invite);
+        assertFalse(table.isPending(aliceToBob));
+    }
+
+    @Test
     void aPendingInviteCrossesOnlyOnce() {
         table.arrive(aliceToBob, new Object());
         Object bobsFirst = new Object();

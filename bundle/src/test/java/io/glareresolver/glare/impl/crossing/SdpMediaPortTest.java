@@ -22,6 +22,8 @@ class SdpMediaPortTest {
             "m=audio 0 RTP/AVP 0          | 0",
             "m=audio 65536 RTP/AVP 0      | -1",
             "m=audio x RTP/AVP 0          | -1",
+            "m=audio -5 RTP/AVP 0         | -1",
+            "m=audio \u0664\u0660\u0660\u0660 RTP/AVP 0 | -1",
             "m=audio                      | -1",
             "a=nothing                    | -1",
     })
