@@ -55,6 +55,11 @@ public class GlareResolverBenchmark {
         resolver = new GlareResolver(GlareSettings.DEFAULTS, timers, Clock.systemUTC());
         lower = registration("lena@127.0.0.1", 1001);
         higher = registration("hugo@127.0.0.1", 1002);
+        // the figure must be of a crossing the plugin resolves, not of two INVITEs it let pass
+        crossing();
+        if (resolver.counters().resolved() != 1 || resolver.counters().sessionsEstablished() != 1) {
+            throw new IllegalStateException("the benchmark's crossing was not resolved as one session: " + resolver.counters());
+        }
     }
 
     @TearDown

@@ -54,11 +54,6 @@ public final class CrossingStatistics {
         latency.record(micros);
     }
 
-    /** The plugin took {@code nanos} to decide one crossing (inside the server). */
-    public void decisionTime(long nanos) {
-        decisionTime.record(nanos);
-    }
-
     /**
      * The plugin took {@code wallNanos} to decide one crossing, of which the deciding thread ran on a
      * core for {@code cpuNanos} (negative: no thread CPU clock, only the wall-clock time is kept).
@@ -74,9 +69,9 @@ public final class CrossingStatistics {
         if (decisionTime.count() == 0) {
             return DecisionTime.NONE;
         }
-        boolean cpu = decisionCpuTime.count() > 0;
+        // a recorder with nothing in it reports 0, as DecisionTime documents for "no thread CPU clock"
         return new DecisionTime(decisionTime.count(), decisionTime.percentile(50), decisionTime.percentile(99),
-                decisionTime.max(), cpu ? decisionCpuTime.percentile(50) : 0, cpu ? decisionCpuTime.percentile(99) : 0);
+                decisionTime.max(), decisionCpuTime.percentile(50), decisionCpuTime.percentile(99));
     }
 
     /**

@@ -20,17 +20,8 @@ public final class ThreadCpuClock {
         return SUPPORTED ? THREADS.getCurrentThreadCpuTime() : -1;
     }
 
+    /** Whether the JVM measures thread CPU time (on by default on HotSpot; a plugin does not switch it on for the whole JVM). */
     private static boolean supported() {
-        try {
-            if (!THREADS.isCurrentThreadCpuTimeSupported()) {
-                return false;
-            }
-            if (!THREADS.isThreadCpuTimeEnabled()) {
-                THREADS.setThreadCpuTimeEnabled(true);
-            }
-            return THREADS.getCurrentThreadCpuTime() >= 0;
-        } catch (UnsupportedOperationException | SecurityException e) {
-            return false;
-        }
+        return THREADS.isCurrentThreadCpuTimeSupported() && THREADS.isThreadCpuTimeEnabled();
     }
 }

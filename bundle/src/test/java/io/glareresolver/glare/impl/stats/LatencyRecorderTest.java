@@ -64,7 +64,7 @@ class LatencyRecorderTest {
     void statisticsReportNoDecisionUntilOneWasMade() {
         CrossingStatistics s = new CrossingStatistics(10);
         assertEquals(io.glareresolver.glare.api.DecisionTime.NONE, s.decisionTime());
-        s.decisionTime(12_345);
+        s.decisionTime(12_345, -1);
         assertEquals(new io.glareresolver.glare.api.DecisionTime(1, 12_345, 12_345, 12_345), s.decisionTime());
     }
 
