@@ -54,8 +54,11 @@ public final class CrossingResolver {
             return new CrossingPlan(first, second, c, FirstInviteAction.AWAIT_ANSWER, toSecond, OrderBasis.VALUES, true);
         }
         OrderBasis basis = c.secondIsHigher() ? OrderBasis.PLAIN_SECOND_CALLER : OrderBasis.VALUES;
-        // L sent second: H's INVITE (first) is already at L; L's INVITE (second) becomes the session.
-        SecondInviteAction toSecond = first.glareAware()
+        // L sent second: H's INVITE (first) is already at L; L's INVITE (second) becomes the session,
+        // unless L is plain and rings or answers H's INVITE (call waiting): then L's reaction decides.
+        SecondInviteAction toSecond = !second.glareAware()
+                ? SecondInviteAction.HOLD_FOR_REACTION
+                : first.glareAware()
                 ? SecondInviteAction.FORWARD_WITH_ACCEPT
                 : SecondInviteAction.HOLD_UNTIL_HIGHER_ENDS;
         return new CrossingPlan(first, second, c, FirstInviteAction.NG_WITH_ACCEPT_PEER, toSecond, basis, false);

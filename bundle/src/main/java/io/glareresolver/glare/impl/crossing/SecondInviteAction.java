@@ -18,6 +18,14 @@ public enum SecondInviteAction {
      * ordinary incoming call.
      */
     HOLD_UNTIL_HIGHER_ENDS(false),
+    /**
+     * Second is L's and L is plain: H's INVITE is at a phone that follows no instruction, and what
+     * that phone does with it decides which INVITE can still become the session. Hold L's INVITE
+     * until L reacts to H's INVITE: a final NG (busy phone) makes L's INVITE the session, delivered
+     * when H is idle again; ringing or an answer (a phone with call waiting) makes H's INVITE the
+     * session, and L's INVITE is answered 491 here. See {@link ServerCrossing}.
+     */
+    HOLD_FOR_REACTION(false),
     /** The two sides cannot be ordered (no values, or indistinguishable): plain RFC 3261 behaviour. */
     FORWARD_UNRESOLVED(true);
 

@@ -1,12 +1,13 @@
 package io.glareresolver.glare.impl.resolve;
 
+import io.glareresolver.glare.api.CrossingMessage;
 import io.glareresolver.glare.api.CrossingOutcome;
 import io.glareresolver.glare.api.CrossingRecord;
 import io.glareresolver.glare.impl.crossing.CrossingPlan;
+import io.glareresolver.glare.impl.crossing.OrderBasis;
+import io.glareresolver.glare.impl.crossing.ServerCrossing;
 import io.glareresolver.glare.impl.crossing.TiebreakSource;
 import io.glareresolver.protocol.TiebreakValue;
-
-import io.glareresolver.glare.api.CrossingMessage;
 
 import java.time.Instant;
 import java.util.ArrayList;
@@ -14,8 +15,9 @@ import java.util.Comparator;
 import java.util.List;
 
 /**
- * One detected crossing and what has happened to its two INVITEs so far. Mutations are
- * synchronised on this object; the SIP actions they lead to are taken by the caller outside it.
+ * One detected crossing: its two INVITEs and the state machine that carries it out. Guarded by
+ * the monitor of {@link #first} (see {@link TrackedInvite#lock()}); the SIP actions the machine
+ * asks for are taken by the resolver outside it.
  */
 final class Crossing {
 
@@ -25,13 +27,11 @@ final class Crossing {
     final TrackedInvite second;
     final Instant detectedAt;
     final long secondReceivedNanos;
+    /** Set once, right after construction, under the lock. */
+    ServerCrossing machine;
 
-    // guarded by this
-    private int finalAnswers;
+    // guarded by first's monitor
     long latencyMicros = -1;
-    /** The lower side's INVITE waits (held, or its 486 held) until the higher side's INVITE has ended. */
-    boolean lowerWaitsForHigher;
-    boolean lowerReleased;
     boolean recorded;
     /** The record kept in the statistics, once the crossing ended; replaced when a late ACK completes it. */
     CrossingRecord lastRecord;
@@ -45,81 +45,52 @@ final class Crossing {
         this.secondReceivedNanos = second.invite.receivedNanos();
     }
 
-    boolean resolved() {
-        return plan.resolved();
+    TrackedInvite of(ServerCrossing.Invite which) {
+        return which == ServerCrossing.Invite.FIRST ? first : second;
     }
 
-    /** @return H's INVITE (the one that ends NG); only for a resolved crossing */
+    /** @return the INVITE that becomes (or became) the session: the machine's choice, else the plan's L */
+    TrackedInvite session() {
+        return machine.session().map(this::of).orElseGet(() -> plan.resolved() ? lower() : second);
+    }
+
+    /** @return H's INVITE by the plan; the second one for a crossing that could not be ordered */
     TrackedInvite higher() {
-        return plan.secondIsHigher() ? second : first;
+        return !plan.resolved() || plan.secondIsHigher() ? second : first;
     }
 
-    /** @return L's INVITE (the one that becomes the session); only for a resolved crossing */
+    /** @return L's INVITE by the plan; the first one for a crossing that could not be ordered */
     TrackedInvite lower() {
-        return plan.secondIsHigher() ? first : second;
+        return higher() == first ? second : first;
     }
 
-    boolean isHigher(TrackedInvite t) {
-        return resolved() && t == higher();
-    }
-
-    /**
-     * One of the two INVITEs got its final answer now.
-     *
-     * @return the decision latency in microseconds when this was the second of the two, else -1
-     */
-    synchronized long finalAnswer(long nowNanos) {
-        finalAnswers++;
-        if (finalAnswers == 2 && latencyMicros < 0) {
+    /** Both INVITEs have a final answer now: the decision latency in microseconds, once; else -1. */
+    long finalAnswered(long nowNanos) {
+        if (latencyMicros < 0 && machine.finalStatus(ServerCrossing.Invite.FIRST) != 0
+                && machine.finalStatus(ServerCrossing.Invite.SECOND) != 0) {
             latencyMicros = Math.max(0, (nowNanos - secondReceivedNanos) / 1000);
             return latencyMicros;
         }
         return -1;
     }
 
-    synchronized boolean bothEnded() {
-        return first.ended && second.ended;
-    }
-
-    /** DESIGN §4 step 5: exactly one session, on L's INVITE. */
-    synchronized CrossingOutcome outcome(boolean aborted) {
-        if (aborted) {
-            return CrossingOutcome.ABORTED;
-        }
-        if (!resolved()) {
-            return CrossingOutcome.UNRESOLVED;
-        }
-        TrackedInvite h = higher();
-        TrackedInvite l = lower();
-        if (l.answered && h.answered) {
-            return CrossingOutcome.BOTH_OK;
-        }
-        if (l.answered) {
-            return CrossingOutcome.SESSION_ESTABLISHED;
-        }
-        if (h.answered) {
-            return CrossingOutcome.WRONG_SIDE;
-        }
-        if (l.finalStatus == 0 || h.finalStatus == 0 || l.finalStatus == 408 || h.finalStatus == 408) {
-            return CrossingOutcome.TIMEOUT;
-        }
-        return CrossingOutcome.BOTH_NG;
+    CrossingOutcome outcome() {
+        return machine.outcome(first.aborted || second.aborted);
     }
 
     /** Builds the crossing's record as it stands and remembers it as the one kept. Caller holds the lock. */
     CrossingRecord recordNow(CrossingOutcome outcome) {
-        lastRecord = record(outcome);
-        return lastRecord;
-    }
-
-    synchronized CrossingRecord record(CrossingOutcome outcome) {
-        TrackedInvite l = resolved() ? lower() : first;
-        TrackedInvite h = resolved() ? higher() : second;
-        return new CrossingRecord(detectedAt, l.party.aor(), h.party.aor(), value(l), value(h),
+        TrackedInvite l = lower();
+        TrackedInvite h = higher();
+        String plannedAs = plan.secondAction() + " / " + plan.firstAction()
+                + (plan.basis() == OrderBasis.VALUES ? "" : " (" + plan.basis() + ")")
+                + machine.session().map(s -> session() == l ? "" : ", session on " + s.name().toLowerCase() + " INVITE").orElse("");
+        TrackedInvite s = session();
+        lastRecord = new CrossingRecord(detectedAt, l.party.aor(), h.party.aor(), value(l), value(h),
                 l.party.callId(), h.party.callId(), h == second,
-                h.party.mediaPort().orElse(-1), l.answerPort.orElse(-1), l.party.mediaPort().orElse(-1),
-                plan.secondAction() + " / " + plan.firstAction() + (plan.basis() == io.glareresolver.glare.impl.crossing.OrderBasis.VALUES ? "" : " (" + plan.basis() + ")"), outcome, latencyMicros,
-                messages(l, h));
+                h.party.mediaPort().orElse(-1), s.answerPort.orElse(-1), l.party.mediaPort().orElse(-1),
+                plannedAs, outcome, latencyMicros, messages(l, h));
+        return lastRecord;
     }
 
     /** Both INVITEs' messages on one time line: the ladder (L's INVITE goes L to H, H's goes H to L). */

@@ -10,10 +10,13 @@ import io.glareresolver.glare.impl.crossing.CallLeg;
 import io.glareresolver.glare.impl.crossing.CrossingParty;
 import io.glareresolver.glare.impl.crossing.CrossingPlan;
 import io.glareresolver.glare.impl.crossing.CrossingResolver;
-import io.glareresolver.glare.impl.crossing.FirstInviteAction;
 import io.glareresolver.glare.impl.crossing.PendingInvites;
 import io.glareresolver.glare.impl.crossing.SdpMediaPort;
-import io.glareresolver.glare.impl.resolve.MessageTrail.Hop;
+import io.glareresolver.glare.impl.crossing.ServerCrossing;
+import io.glareresolver.glare.impl.crossing.ServerCrossing.Action;
+import io.glareresolver.glare.impl.crossing.ServerCrossing.Event;
+import io.glareresolver.glare.impl.crossing.ServerCrossing.Instruction;
+import io.glareresolver.glare.impl.crossing.ServerCrossing.Signal;
 import io.glareresolver.glare.impl.stats.CrossingStatistics;
 import io.glareresolver.glare.impl.stats.ThreadCpuClock;
 import io.glareresolver.protocol.GlareHeaders;
@@ -33,6 +36,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.time.Clock;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -45,7 +51,15 @@ import java.util.concurrent.TimeUnit;
 /**
  * DESIGN §4 on the sip-server interceptor SPI: follows every initial INVITE between registered
  * endpoints, detects the crossing at the second INVITE, decides once with
- * {@link CrossingResolver}, and instructs (or acts for) both sides.
+ * {@link CrossingResolver}, and carries the decision out with the crossing's
+ * {@link ServerCrossing} state machine. This class is the thin adapter between the two: each SIP
+ * event becomes a {@link Signal}, each {@link Action} a call on the SPI; the ladder is traced by a
+ * {@link LadderListener} hearing the same events.
+ *
+ * <p>A crossing is also detected "late": when an INVITE arrives on the reverse leg of one whose
+ * final response has just been relayed (a phone's immediate 486 overtook its own INVITE, which
+ * was on its 407 round trip), or answered within {@link #ANSWER_CROSSING_WINDOW_MILLIS} (an
+ * auto-answering phone). Such INVITEs are kept in {@link #finishing} until their ACK or that window.
  *
  * <p>Plain Java: no OSGi type, so it can be driven by the DS component or by any host of the SPI.
  */
@@ -69,6 +83,20 @@ public final class GlareResolver implements InviteInterceptor, RegistrationInter
 
     private record AwaitedAck(TrackedInvite invite, long sinceNanos) {
     }
+    /**
+     * INVITEs, not in a crossing, whose final response was relayed: a NG one until its
+     * transaction ends (the ACK), an answered one for {@link #ANSWER_CROSSING_WINDOW_MILLIS}. An
+     * INVITE arriving on the reverse leg meanwhile crossed it late. Bounded by the pending table's
+     * maximum; swept by {@link #expireStale()}.
+     */
+    private final Map<CallLeg, TrackedInvite> finishing = new ConcurrentHashMap<>();
+    /**
+     * How long after relaying a 2xx an INVITE back from the callee to the caller is taken for the
+     * crossing copy of a phone that answered automatically while its own INVITE was on its 407
+     * round trip (milliseconds there), and answered 491 rather than becoming a second call.
+     */
+    static final long ANSWER_CROSSING_WINDOW_MILLIS = 500;
+    private final LadderListener ladder;
     private volatile GlareSettings settings;
     private volatile PendingInvites<TrackedInvite> pending;
 
@@ -78,6 +106,7 @@ public final class GlareResolver implements InviteInterceptor, RegistrationInter
         this.clock = clock;
         this.statistics = new CrossingStatistics(settings.recentSize());
         this.pending = new PendingInvites<>(settings.pendingMaximum());
+        this.ladder = new MessageTrailRecorder();
     }
 
     /** Applies new settings at once; disabling takes the plugin out of the path and lets go of every pending INVITE. */
@@ -103,36 +132,33 @@ public final class GlareResolver implements InviteInterceptor, RegistrationInter
      */
     public void letGo(String why) {
         List<TrackedInvite> all = pending.clear();
+        Set<TrackedInvite> known = Collections.newSetFromMap(new IdentityHashMap<>());
+        known.addAll(all);
         for (TrackedInvite t : tracked.values()) {
-            if (!all.contains(t)) {
+            if (known.add(t)) {
                 all.add(t);
             }
         }
         tracked.clear();
         acksAwaited.clear();
+        finishing.clear();
+        Set<Crossing> done = Collections.newSetFromMap(new IdentityHashMap<>());
         for (TrackedInvite t : all) {
             Crossing c = t.crossing;
-            if (c == null) {
+            if (c == null || !done.add(c)) {
                 continue;
             }
-            boolean release;
-            boolean record;
-            synchronized (c) {
-                release = c.lowerWaitsForHigher && !c.lowerReleased && t == c.lower();
-                if (release) {
-                    c.lowerReleased = true;
-                }
-                record = !c.recorded;
-                c.recorded = true;
-            }
-            if (release) {
-                t.invite.release(forwarded(t, t.baseEdits, "delivered: plugin let go"));
-            }
-            if (record) {
-                CrossingRecord r;
-                synchronized (c) {
+            List<Action> out;
+            CrossingRecord r = null;
+            synchronized (c.first) {
+                out = c.machine.handle(Signal.timer(Event.LET_GO));
+                if (!c.recorded) {
+                    c.recorded = true;
                     r = c.recordNow(CrossingOutcome.ABORTED);
                 }
+            }
+            performLater(c, out, "plugin let go");
+            if (r != null) {
                 statistics.crossingEnded(r);
             }
         }
@@ -197,7 +223,7 @@ public final class GlareResolver implements InviteInterceptor, RegistrationInter
         HeaderEdits base = edits.build();
 
         TrackedInvite me = new TrackedInvite(invite, party, base, System.nanoTime());
-        me.trail.add(Hop.CALLER_TO_SERVER, "INVITE", MessageTrail.glareHeaders(invite::headers), "");
+        ladder.inviteReceived(me);
         PendingInvites.Arrival<TrackedInvite> arrival = pending.arrive(party.leg(), me);
         if (arrival instanceof PendingInvites.Arrival.Untracked<TrackedInvite> u) {
             statistics.untracked();
@@ -205,156 +231,153 @@ public final class GlareResolver implements InviteInterceptor, RegistrationInter
             return InviteAction.forward(base);
         }
         tracked.put(invite, me);
-        if (arrival instanceof PendingInvites.Arrival.Crossed<TrackedInvite> crossed) {
-            InviteAction decided = onCrossing(crossed.first(), me, s);
-            long cpuNow = enteredCpu < 0 ? -1 : ThreadCpuClock.now();
-            statistics.decisionTime(System.nanoTime() - entered, cpuNow < 0 ? -1 : cpuNow - enteredCpu);
-            return decided;
+        TrackedInvite first = arrival instanceof PendingInvites.Arrival.Crossed<TrackedInvite> crossed
+                ? crossed.first()
+                : finishing.get(leg.reverse());
+        if (first != null) {
+            InviteAction decided = onCrossing(first, me, s);
+            if (decided != null) {
+                long cpuNow = enteredCpu < 0 ? -1 : ThreadCpuClock.now();
+                statistics.decisionTime(System.nanoTime() - entered, cpuNow < 0 ? -1 : cpuNow - enteredCpu);
+                return decided;
+            }
         }
         return forwarded(me, base, "forwarded");
     }
 
+    /**
+     * The second INVITE of a crossing: decide once, start the crossing's state machine with what
+     * the first INVITE has already got, and answer the second's arrival as the machine says.
+     *
+     * @return null when it is no crossing after all (the first INVITE is over, or already crossed)
+     */
     private InviteAction onCrossing(TrackedInvite first, TrackedInvite second, GlareSettings s) {
-        CrossingPlan plan = CrossingResolver.plan(first.party, second.party, s.source());
-        Crossing c = new Crossing(plan, s.source(), first, second, clock.instant());
-        first.crossing = c;
-        second.crossing = c;
+        List<Action> out = new ArrayList<>(3);
+        Crossing c;
+        ServerCrossing.FirstProgress progress;
+        synchronized (first) { // its own monitor while it has no crossing (TrackedInvite.lock())
+            if (first.crossing != null) {
+                return null; // a third INVITE between the two: an ordinary call
+            }
+            progress = first.progress();
+            if (progress == ServerCrossing.FirstProgress.REJECTED && first.ended) {
+                return null; // the first's caller is idle again
+            }
+            if (progress == ServerCrossing.FirstProgress.ANSWERED
+                    && System.nanoTime() - first.finalNanos > TimeUnit.MILLISECONDS.toNanos(ANSWER_CROSSING_WINDOW_MILLIS)) {
+                return null;
+            }
+            CrossingPlan plan = CrossingResolver.plan(first.party, second.party, s.source());
+            c = new Crossing(plan, s.source(), first, second, clock.instant());
+            c.machine = ServerCrossing.start(plan, progress, first.finalStatus, first.ended, out);
+            first.role = ServerCrossing.Invite.FIRST;
+            second.role = ServerCrossing.Invite.SECOND;
+            second.crossing = c;
+            first.crossing = c;
+            finishing.remove(first.party.leg(), first);
+        }
+        CrossingPlan plan = c.plan;
         statistics.crossingDetected(plan.resolved());
         String callId = second.party.callId();
         if (!plan.resolved()) {
             LOG.info("[{}] crossing {} / {} cannot be ordered ({}): left to plain RFC 3261", callId,
                     first.party.leg(), second.party.leg(), plan.comparison());
-            return forwarded(second, second.baseEdits, "forwarded: not ordered");
+        } else {
+            LOG.info("[{}] crossing detected: {} (L, {}) and {} (H, {}), {} ({}): second INVITE {}, first INVITE {}{}",
+                    callId, c.lower().party.aor(), c.lower().party.callId(), c.higher().party.aor(),
+                    c.higher().party.callId(), plan.comparison(), plan.basis(), plan.secondAction(), plan.firstAction(),
+                    progress == ServerCrossing.FirstProgress.PENDING ? "" : " (first INVITE already " + progress + ")");
         }
-        TrackedInvite lower = c.lower();
-        TrackedInvite higher = c.higher();
-        LOG.info("[{}] crossing detected: {} (L, {}) and {} (H, {}), {} ({}): second INVITE {}, first INVITE {}",
-                callId, lower.party.aor(), lower.party.callId(), higher.party.aor(), higher.party.callId(),
-                plan.comparison(), plan.basis(), plan.secondAction(), plan.firstAction());
-
-        if (plan.firstAction() == FirstInviteAction.NG_WITH_ACCEPT_PEER) {
-            // DESIGN §3: the lower side's copy of H's INVITE, if not answered within glare.ng-timeout, is CANCELled.
-            timers.schedule(() -> ngTimeout(c), s.ngTimeoutMillis(), TimeUnit.MILLISECONDS);
-        }
-        HeaderEdits acceptPeer = acceptPeer(lower);
-        return switch (plan.secondAction()) {
-            case FORWARD_WITH_REJECT -> forwarded(second, with(second.baseEdits, GlareResolution.reject().format()),
-                    "forwarded with reject");
-            case ANSWER_NG -> {
-                markFinal(c, second, 491, false);
+        InviteAction reply = null;
+        List<Action> later = new ArrayList<>(out.size());
+        for (Action a : out) {
+            if (a.invite() == ServerCrossing.Invite.SECOND && a.kind() == Action.Kind.FORWARD) {
+                reply = forwarded(second, edits(second, a.instruction()), note(a));
+            } else if (a.invite() == ServerCrossing.Invite.SECOND && a.kind() == Action.Kind.HOLD) {
+                reply = InviteAction.hold();
+            } else if (a.invite() == ServerCrossing.Invite.SECOND && a.kind() == Action.Kind.ANSWER_NG) {
+                reply = answerNg(c, second, "answered here");
                 pending.remove(second.party.leg(), second); // answered here: no longer pending
-                second.trail.add(Hop.SERVER_TO_CALLER, "491 " + NG_REASON,
-                        MessageTrail.afterEdits(Map.of(), acceptPeer), "answered here for plain L");
-                yield InviteAction.answer(491, NG_REASON, acceptPeer);
+            } else {
+                later.add(a);
             }
-            case FORWARD_WITH_ACCEPT -> forwarded(second, with(second.baseEdits, GlareResolution.accept().format()),
-                    "forwarded with accept");
-            case HOLD_UNTIL_HIGHER_ENDS -> {
-                synchronized (c) {
-                    c.lowerWaitsForHigher = true;
-                }
-                yield InviteAction.hold();
-            }
-            case FORWARD_UNRESOLVED -> forwarded(second, second.baseEdits, "forwarded");
-        };
-    }
-
-    private void ngTimeout(Crossing c) {
-        TrackedInvite h = c.higher();
-        boolean answered;
-        synchronized (c) {
-            answered = h.finalStatus != 0 || h.ended;
         }
-        if (!answered && tracked.containsKey(h.invite) && h.invite.cancelBranch()) {
-            h.trail.add(Hop.SERVER_TO_CALLEE, "CANCEL", Map.of(), "glare.ng-timeout");
-            LOG.info("[{}] lower side {} did not answer the higher side's INVITE within glare.ng-timeout: CANCEL sent",
-                    h.party.callId(), c.lower().party.aor());
-        }
+        performLater(c, later, "");
+        afterSignal(c);
+        return reply != null ? reply : forwarded(second, second.baseEdits, "forwarded");
     }
 
     @Override
     public ResponseAction onFinalResponse(InitialInvite invite, BranchResponse response) {
         TrackedInvite t = tracked.get(invite);
-        if (t != null) {
-            t.trail.add(Hop.CALLEE_TO_SERVER, response.status() + " " + response.reason(),
-                    MessageTrail.glareHeaders(response::headers), "");
+        if (t == null) {
+            return ResponseAction.relay();
         }
-        ResponseAction action = responseAction(invite, response, t);
-        if (t != null && response.isSuccess() && t.crossing != null && acksAwaited.size() < ACKS_AWAITED_MAXIMUM) {
+        ladder.responseReceived(t, response);
+        ResponseAction action = ResponseAction.relay();
+        Crossing c;
+        List<Action> later = List.of();
+        synchronized (t.lock()) {
+            c = t.crossing;
+            if (t.finalStatus == 0) {
+                t.finalStatus = response.status();
+                t.finalNanos = System.nanoTime();
+            }
+            if (response.isSuccess()) {
+                t.answerPort = SdpMediaPort.of(response.body().orElse(null));
+            }
+            if (c == null) {
+                // crossable late until its ACK (NG) or for a moment (2xx): see finishing
+                finishing.put(t.party.leg(), t);
+            } else {
+                later = new ArrayList<>(2);
+                for (Action a : c.machine.handle(Signal.response(t.role, response.status()))) {
+                    if (a.invite() == t.role && a.kind() == Action.Kind.RELAY) {
+                        action = ResponseAction.relay();
+                    } else if (a.invite() == t.role && a.kind() == Action.Kind.REWRITE_NG) {
+                        action = ResponseAction.rewrite(GlareHeaders.NG_STATUS, NG_REASON, acceptPeer(c));
+                    } else {
+                        later.add(a);
+                    }
+                }
+                if (response.isSuccess()) {
+                    checkPort(c, t);
+                }
+            }
+        }
+        if (c != null && response.isSuccess() && acksAwaited.size() < ACKS_AWAITED_MAXIMUM) {
             // wait for its end-to-end ACK from now: the ACK can reach the proxy before the proxy reports
             // the INVITE's end (onEnd comes from another thread), never before this 2xx is relayed
             acksAwaited.put(invite, new AwaitedAck(t, System.nanoTime()));
         }
-        if (t != null && action.kind() == ResponseAction.Kind.RELAY) {
-            // its final response is on its way: the INVITE can no longer cross another one, so a redial
-            // on the same leg before this one's ACK is followed again (not "already pending")
-            pending.remove(t.party.leg(), t);
-        }
-        if (t != null) {
-            Map<String, String> received = MessageTrail.glareHeaders(response::headers);
-            if (action.kind() == ResponseAction.Kind.RELAY && action.status() == 0) {
-                t.trail.add(Hop.SERVER_TO_CALLER, response.status() + " " + response.reason(),
-                        MessageTrail.afterEdits(received, action.edits()), "relayed");
-            } else if (action.kind() == ResponseAction.Kind.RELAY) {
-                t.trail.add(Hop.SERVER_TO_CALLER, action.status() + " " + action.reason(),
-                        MessageTrail.afterEdits(received, action.edits()), "rewritten from " + response.status());
+        // its final response is on its way: the INVITE can no longer cross another one as a pending
+        // INVITE, so a redial on the same leg before this one's ACK is followed again
+        pending.remove(t.party.leg(), t);
+        ladder.finalSent(t, response, action.status(), action.reason(), action.edits());
+        if (c != null) {
+            if (response.isSuccess() && t != c.session() && c.plan.resolved()) {
+                LOG.warn("[{}] {}'s INVITE was answered 200 OK, not the one chosen as the session", invite.callId(),
+                        t.party.aor());
             }
+            performLater(c, later, "");
+            afterSignal(c);
         }
         return action;
     }
 
-    private ResponseAction responseAction(InitialInvite invite, BranchResponse response, TrackedInvite t) {
-        Crossing c = t == null ? null : t.crossing;
-        if (c == null || !c.resolved()) {
-            if (c != null) {
-                markFinal(c, t, response.status(), response.isSuccess());
-            }
-            return ResponseAction.relay();
-        }
-        if (c.isHigher(t)) {
-            if (response.isSuccess()) {
-                // L answered H's INVITE 200 OK: both sides may end up OK (abnormal, counted at the end).
-                LOG.warn("[{}] the lower side answered the higher side's INVITE 200 OK", invite.callId());
-                markFinal(c, t, response.status(), true);
-                return ResponseAction.relay();
-            }
-            // DESIGN §4.3: whatever final response L gives, the server relays it to H as 491 with accept-peer.
-            markFinal(c, t, 491, false);
-            return ResponseAction.rewrite(491, NG_REASON, acceptPeer(c.lower()));
-        }
-        // L's INVITE, answered by H.
-        if (response.isSuccess()) {
-            synchronized (c) {
-                t.answerPort = SdpMediaPort.of(response.body().orElse(null));
-            }
-            TrackedInvite h = c.higher();
-            if (h.party.glareAware() && h.party.mediaPort().isPresent()) {
-                boolean kept = t.answerPort.equals(h.party.mediaPort());
-                statistics.portChecked(kept);
-                if (!kept) {
-                    LOG.info("[{}] {} answered on port {} but had advertised {}", invite.callId(), h.party.aor(),
-                            t.answerPort, h.party.mediaPort());
-                }
-            }
-            markFinal(c, t, response.status(), true);
-            return ResponseAction.relay();
-        }
-        LOG.warn("[{}] the higher side answered the lower side's INVITE {}: no session on it", invite.callId(),
-                response.status());
-        markFinal(c, t, response.status(), false);
-        return ResponseAction.relay();
-    }
-
-    /** RFC 3261 §16.7 step 5: a provisional response is relayed whatever happens; here it is only traced. */
+    /** RFC 3261 §16.7 step 5: a provisional response is relayed whatever happens; it is also a phone's reaction. */
     @Override
     public void onProvisionalResponse(InitialInvite invite, BranchResponse response) {
         TrackedInvite t = tracked.get(invite);
-        if (t != null) {
-            String label = response.status() + " " + response.reason();
-            Map<String, String> glare = MessageTrail.glareHeaders(response::headers);
-            t.trail.add(Hop.CALLEE_TO_SERVER, label, glare, "");
-            t.trail.add(Hop.SERVER_TO_CALLER, label, glare, "relayed");
+        if (t == null) {
+            return;
         }
+        ladder.responseReceived(t, response);
+        ladder.provisionalRelayed(t, response);
+        if (response.status() <= 100) {
+            return;
+        }
+        signal(t, Signal.response(null, response.status()), true);
     }
 
     /**
@@ -368,12 +391,11 @@ public final class GlareResolver implements InviteInterceptor, RegistrationInter
             return;
         }
         TrackedInvite t = awaited.invite();
-        t.trail.add(Hop.CALLER_TO_SERVER, "ACK", Map.of(), "of the 2xx (end to end)");
-        t.trail.add(Hop.SERVER_TO_CALLEE, "ACK", Map.of(), "forwarded");
+        ladder.ackOf2xx(t);
         Crossing c = t.crossing;
         CrossingRecord before;
         CrossingRecord after;
-        synchronized (c) {
+        synchronized (c.first) {
             before = c.lastRecord;
             if (before == null) {
                 return; // the crossing is not over yet: its record, made later, has the ACK
@@ -388,8 +410,8 @@ public final class GlareResolver implements InviteInterceptor, RegistrationInter
     public void onCancel(InitialInvite invite) {
         TrackedInvite t = tracked.get(invite);
         if (t != null) {
-            t.trail.add(Hop.CALLER_TO_SERVER, "CANCEL", Map.of(), "");
-            t.trail.add(Hop.SERVER_TO_CALLEE, "CANCEL", Map.of(), "relayed");
+            ladder.callerCancelled(t);
+            signal(t, Signal.of(Event.CALLER_CANCEL, null), false);
         }
     }
 
@@ -401,64 +423,54 @@ public final class GlareResolver implements InviteInterceptor, RegistrationInter
         }
         if (end == InviteEnd.REJECTED) {
             // RFC 3261 §17.1.1.3: the ACK of a non-2xx final response is hop by hop; its arrival ends the transaction
-            t.trail.add(Hop.CALLER_TO_SERVER, "ACK", Map.of(), "of the final response");
+            ladder.ackOfFinal(t);
         }
         pending.remove(t.party.leg(), t);
-        Crossing c = t.crossing;
-        if (c == null) {
-            return;
-        }
-        TrackedInvite releaseLower = null;
-        boolean record = false;
-        synchronized (c) {
+        int status = switch (end) {
+            case ANSWERED -> 200;
+            case CANCELLED -> 487;
+            case TIMED_OUT -> 408;
+            default -> 0;
+        };
+        Crossing c;
+        List<Action> out = List.of();
+        synchronized (t.lock()) {
             t.ended = true;
             t.aborted = end == InviteEnd.ABORTED;
-            if (t.finalStatus == 0) {
-                t.finalStatus = switch (end) {
-                    case ANSWERED -> 200;
-                    case CANCELLED -> 487;
-                    case TIMED_OUT -> 408;
-                    default -> 0;
-                };
-                t.answered = end == InviteEnd.ANSWERED;
+            if (t.finalStatus == 0 && status != 0) {
+                t.finalStatus = status;
+                t.finalNanos = System.nanoTime();
             }
-            if (c.resolved() && c.isHigher(t) && c.lowerWaitsForHigher && !c.lowerReleased) {
-                c.lowerReleased = true;
-                releaseLower = c.lower();
-            }
-            if (c.first.ended && c.second.ended && !c.recorded) {
-                c.recorded = true;
-                record = true;
-            }
-        }
-        if (releaseLower != null) {
-            // DESIGN §4.3: a plain H gets L's INVITE as an ordinary incoming call once its own INVITE has ended.
-            LOG.info("[{}] {}'s own INVITE ended ({}): delivering {}'s INVITE", releaseLower.party.callId(),
-                    t.party.aor(), end, releaseLower.party.aor());
-            releaseLower.invite.release(forwarded(releaseLower, releaseLower.baseEdits, "delivered after H's INVITE ended"));
-        }
-        if (record) {
-            // an INVITE the proxy ended because the plugin went away is not a timeout of the crossing
-            CrossingOutcome outcome = c.outcome(c.first.aborted || c.second.aborted);
-            CrossingRecord r;
-            synchronized (c) {
-                r = c.recordNow(outcome);
-            }
-            statistics.crossingEnded(r);
-            if (outcome.abnormal()) {
-                LOG.warn("[{}] crossing {} / {} ended abnormally: {}", r.lowerCallId(), r.lowerAor(), r.higherAor(), outcome);
+            c = t.crossing;
+            if (c == null) {
+                if (t.finalStatus >= 300 || t.finalStatus == 0) {
+                    finishing.remove(t.party.leg(), t); // idle again: no late crossing with it any more
+                }
             } else {
-                LOG.info("[{}] crossing {} / {} ended: {} (latency {} us)", r.lowerCallId(), r.lowerAor(),
-                        r.higherAor(), outcome, r.latencyMicros());
+                out = c.machine.handle(Signal.ended(t.role, status));
             }
+        }
+        if (c != null) {
+            if (end != InviteEnd.ANSWERED || !out.isEmpty()) {
+                LOG.debug("[{}] {}'s INVITE ended ({}): crossing {}", t.party.callId(), t.party.aor(), end,
+                        c.machine.state());
+            }
+            performLater(c, out, "delivered after " + t.party.aor() + "'s INVITE ended");
+            afterSignal(c);
         }
     }
 
-    /** Drops INVITEs followed for longer than {@code pending.timeout} (a final response or end that never came). */
+    /**
+     * Drops INVITEs followed for longer than {@code pending.timeout} (a final response or end that
+     * never came), answered INVITEs past the late-crossing window, and ACK waits past 64*T1.
+     */
     public void expireStale() {
         long limit = TimeUnit.MILLISECONDS.toNanos(settings.pendingTimeoutMillis());
+        long window = TimeUnit.MILLISECONDS.toNanos(ANSWER_CROSSING_WINDOW_MILLIS);
         long now = System.nanoTime();
         acksAwaited.values().removeIf(a -> now - a.sinceNanos() > ACK_WAIT_NANOS);
+        finishing.values().removeIf(t -> now - t.trackedNanos > limit
+                || (t.finalStatus > 0 && t.finalStatus < 300 && now - t.finalNanos > window));
         for (TrackedInvite t : tracked.values()) {
             if (now - t.trackedNanos > limit) {
                 LOG.warn("[{}] INVITE {} still pending after pending.timeout: no longer followed", t.party.callId(),
@@ -468,19 +480,137 @@ public final class GlareResolver implements InviteInterceptor, RegistrationInter
         }
     }
 
-    private void markFinal(Crossing c, TrackedInvite t, int status, boolean answered) {
-        long latency;
-        synchronized (c) {
-            if (t.finalStatus != 0) {
+    // ---------------------------------------------------------------- the adapter
+
+    /**
+     * Feeds one signal on an INVITE to its crossing, if it has one, and performs what comes out.
+     *
+     * @param signal its {@code invite} is filled in here from the INVITE's role
+     * @param provisional the signal is a provisional response: noted on the INVITE even without a crossing
+     */
+    private void signal(TrackedInvite t, Signal signal, boolean provisional) {
+        Crossing c;
+        List<Action> out;
+        synchronized (t.lock()) {
+            if (provisional) {
+                t.provisional = true;
+            }
+            c = t.crossing;
+            if (c == null) {
                 return;
             }
-            t.finalStatus = status;
-            t.answered = answered;
+            out = c.machine.handle(new Signal(signal.event(), t.role, signal.status()));
         }
-        latency = c.finalAnswer(System.nanoTime());
+        performLater(c, out, "");
+        afterSignal(c);
+    }
+
+    private void timerSignal(Crossing c, Event event) {
+        List<Action> out;
+        synchronized (c.first) {
+            if (c.machine.state() == ServerCrossing.State.ENDED) {
+                return;
+            }
+            out = c.machine.handle(Signal.timer(event));
+        }
+        if (!out.isEmpty()) {
+            LOG.info("[{}] glare.ng-timeout: {}", c.second.party.callId(), out);
+        }
+        performLater(c, out, "after glare.ng-timeout");
+        afterSignal(c);
+    }
+
+    /** Performs the actions that are not the answer to the message being handled. Outside the crossing's lock. */
+    private void performLater(Crossing c, List<Action> actions, String why) {
+        for (Action a : actions) {
+            switch (a.kind()) {
+                case START_NG_TIMER -> timers.schedule(() -> timerSignal(c, Event.NG_TIMEOUT),
+                        settings.ngTimeoutMillis(), TimeUnit.MILLISECONDS);
+                case RELEASE -> {
+                    TrackedInvite t = c.of(a.invite());
+                    LOG.info("[{}] delivering {}'s INVITE to {}{}", t.party.callId(), t.party.aor(), t.invite.toAor(),
+                            why.isEmpty() ? "" : " (" + why + ")");
+                    t.invite.release(forwarded(t, edits(t, a.instruction()), why.isEmpty() ? note(a) : why));
+                }
+                case ANSWER_NG -> {
+                    TrackedInvite t = c.of(a.invite());
+                    pending.remove(t.party.leg(), t);
+                    t.invite.release(answerNg(c, t, "answered here: " + c.session().party.aor() + "'s call is the session"));
+                }
+                case CANCEL -> {
+                    TrackedInvite t = c.of(a.invite());
+                    if (t.invite.cancelBranch()) {
+                        ladder.branchCancelled(t, why.isEmpty() ? "glare.ng-timeout" : why);
+                        LOG.info("[{}] {} did not answer {}'s INVITE within glare.ng-timeout: CANCEL sent",
+                                t.party.callId(), t.invite.toAor(), t.party.aor());
+                    }
+                }
+                default -> LOG.debug("[{}] action {} has no SIP message of its own here", c.second.party.callId(), a);
+            }
+        }
+    }
+
+    /** After each signal: the decision latency once both have a final answer, the record once both ended. */
+    private void afterSignal(Crossing c) {
+        long latency;
+        CrossingRecord r = null;
+        CrossingOutcome outcome = null;
+        synchronized (c.first) {
+            latency = c.finalAnswered(System.nanoTime());
+            if (c.machine.state() == ServerCrossing.State.ENDED && !c.recorded) {
+                c.recorded = true;
+                outcome = c.outcome();
+                r = c.recordNow(outcome);
+            }
+        }
         if (latency >= 0) {
             statistics.decisionLatency(latency);
         }
+        if (r != null) {
+            statistics.crossingEnded(r);
+            if (outcome.abnormal()) {
+                LOG.warn("[{}] crossing {} / {} ended abnormally: {} (signals {})", r.lowerCallId(), r.lowerAor(),
+                        r.higherAor(), outcome, c.machine.history());
+            } else {
+                LOG.info("[{}] crossing {} / {} ended: {} (latency {} us)", r.lowerCallId(), r.lowerAor(),
+                        r.higherAor(), outcome, r.latencyMicros());
+            }
+        }
+    }
+
+    /** DESIGN §3 "port kept": an aware callee answers the session INVITE on the port it advertised in its own INVITE. */
+    private void checkPort(Crossing c, TrackedInvite answered) {
+        TrackedInvite other = answered == c.first ? c.second : c.first;
+        if (answered == c.session() && other.party.glareAware() && other.party.mediaPort().isPresent()) {
+            boolean kept = answered.answerPort.equals(other.party.mediaPort());
+            statistics.portChecked(kept);
+            if (!kept) {
+                LOG.info("[{}] {} answered on port {} but had advertised {}", answered.party.callId(), other.party.aor(),
+                        answered.answerPort, other.party.mediaPort());
+            }
+        }
+    }
+
+    private InviteAction answerNg(Crossing c, TrackedInvite t, String note) {
+        HeaderEdits acceptPeer = acceptPeer(c);
+        ladder.answeredHere(t, GlareHeaders.NG_STATUS, NG_REASON, acceptPeer, note);
+        return InviteAction.answer(GlareHeaders.NG_STATUS, NG_REASON, acceptPeer);
+    }
+
+    private static HeaderEdits edits(TrackedInvite t, Instruction instruction) {
+        return switch (instruction) {
+            case NONE -> t.baseEdits;
+            case ACCEPT -> with(t.baseEdits, GlareResolution.accept().format());
+            case REJECT -> with(t.baseEdits, GlareResolution.reject().format());
+        };
+    }
+
+    private static String note(Action a) {
+        return switch (a.instruction()) {
+            case NONE -> a.kind() == Action.Kind.RELEASE ? "delivered" : "forwarded";
+            case ACCEPT -> "forwarded with accept";
+            case REJECT -> "forwarded with reject";
+        };
     }
 
     private static boolean glareAware(InitialInvite invite) {
@@ -491,15 +621,15 @@ public final class GlareResolver implements InviteInterceptor, RegistrationInter
     }
 
     /** Forwards (or releases) an INVITE and notes the copy the callee gets, Glare headers as edited. */
-    private static InviteAction forwarded(TrackedInvite t, HeaderEdits edits, String note) {
-        t.trail.add(Hop.SERVER_TO_CALLEE, "INVITE",
-                MessageTrail.afterEdits(MessageTrail.glareHeaders(t.invite::headers), edits), note);
+    private InviteAction forwarded(TrackedInvite t, HeaderEdits edits, String note) {
+        ladder.inviteForwarded(t, edits, note);
         return InviteAction.forward(edits);
     }
 
-    private static HeaderEdits acceptPeer(TrackedInvite lower) {
+    /** {@code Glare-Resolution: accept-peer} naming the INVITE that becomes the session. */
+    private static HeaderEdits acceptPeer(Crossing c) {
         return HeaderEdits.builder()
-                .set(GlareHeaders.RESOLUTION, GlareResolution.acceptPeer(lower.party.callId()).format())
+                .set(GlareHeaders.RESOLUTION, GlareResolution.acceptPeer(c.session().party.callId()).format())
                 .build();
     }
 

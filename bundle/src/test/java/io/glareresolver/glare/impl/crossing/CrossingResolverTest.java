@@ -40,14 +40,14 @@ class CrossingResolverTest {
             // bob (H by value) sends second: alice's INVITE is already at bob
             "alice, true,  true,  FORWARD_WITH_REJECT,    AWAIT_ANSWER,        bob,   VALUES",
             "alice, false, true,  ANSWER_NG,              AWAIT_ANSWER,        bob,   VALUES",
-            // ... but a plain bob has answered alice's INVITE 486 (busy): his own INVITE is the session
-            "alice, true,  false, FORWARD_WITH_ACCEPT,    NG_WITH_ACCEPT_PEER, alice, PLAIN_SECOND_CALLER",
-            "alice, false, false, HOLD_UNTIL_HIGHER_ENDS, NG_WITH_ACCEPT_PEER, alice, PLAIN_SECOND_CALLER",
+            // ... but alice's INVITE is at a plain bob, whose reaction to it (486, or ringing) decides
+            "alice, true,  false, HOLD_FOR_REACTION,      NG_WITH_ACCEPT_PEER, alice, PLAIN_SECOND_CALLER",
+            "alice, false, false, HOLD_FOR_REACTION,      NG_WITH_ACCEPT_PEER, alice, PLAIN_SECOND_CALLER",
             // alice (L) sends second: H's INVITE is already at L
             "bob,   true,  true,  FORWARD_WITH_ACCEPT,    NG_WITH_ACCEPT_PEER, bob,   VALUES",
-            "bob,   false, true,  FORWARD_WITH_ACCEPT,    NG_WITH_ACCEPT_PEER, bob,   VALUES",
+            "bob,   false, true,  HOLD_FOR_REACTION,      NG_WITH_ACCEPT_PEER, bob,   VALUES",
             "bob,   true,  false, HOLD_UNTIL_HIGHER_ENDS, NG_WITH_ACCEPT_PEER, bob,   VALUES",
-            "bob,   false, false, HOLD_UNTIL_HIGHER_ENDS, NG_WITH_ACCEPT_PEER, bob,   VALUES",
+            "bob,   false, false, HOLD_FOR_REACTION,      NG_WITH_ACCEPT_PEER, bob,   VALUES",
     })
     void bothOrdersAwareAndPlain(String firstCaller, boolean aliceAware, boolean bobAware,
                                  SecondInviteAction second, FirstInviteAction first, String higher, OrderBasis basis) {
