@@ -117,7 +117,8 @@ sub _trace {
     }
     my $port = media_port((split /\n\n/, $text, 2)[1]);
     if ($port ne '') {
-        event($agent, "${dir}_SDP", message => $packet->is_request ? $packet->method : $packet->code, m => $port);
+        event($agent, "${dir}_SDP", message => $packet->is_request ? $packet->method : $packet->code, m => $port,
+            call_id => $packet->callid);
     }
 }
 

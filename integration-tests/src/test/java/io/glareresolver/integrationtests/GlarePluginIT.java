@@ -46,6 +46,7 @@ import io.glareresolver.integrationtests.felix.ServiceComponents;
 import io.glareresolver.integrationtests.felix.SipUsersFile.SipUser;
 import io.glareresolver.integrationtests.netsip.NetSipScript;
 import io.glareresolver.integrationtests.netsip.NetSipScript.Run;
+import io.glareresolver.integrationtests.netsip.PlainPhoneRounds;
 import io.glareresolver.protocol.TiebreakValue;
 import io.glareresolver.sip.api.LocationService;
 import io.glareresolver.sip.api.Registration;
@@ -389,7 +390,9 @@ class GlarePluginIT {
 
         configure(Map.of("enabled", false));
         BoundedWait.untilTrue("the plugin disabled", WAIT, () -> !status.enabled());
-        Run disabled = plainPhones(null);
+        // the baseline only: phones slow to answer busy make both INVITEs surely cross (with real
+        // timing one phone's 486 sometimes ends its peer's call first, and a plain proxy gets one call)
+        Run disabled = plainPhones(null, "--busy-after-ms", "200");
         // RFC 3261 without the plugin: each phone is busy with its own INVITE and answers the other's 486
         assertEquals(List.of(486, 486), List.of(disabled.expect(PLAIN_1.name(), "FINAL").code(),
                 disabled.expect(PLAIN_2.name(), "FINAL").code()), disabled.transcript());
@@ -426,10 +429,33 @@ class GlarePluginIT {
         BoundedWait.untilTrue("both ports closed", WAIT, () -> a.ports().open() == 0 && b.ports().open() == 0);
     }
 
+    /**
+     * Issue 13: two plain phones that answer 486 at once while their own call is pending, digest on
+     * every INVITE (407, re-sent with credentials), one process each, dialling each other at the same
+     * wall-clock instant round after round, no delay or gate anywhere: every round exactly one call,
+     * on the ports the phones advertised, and nobody rings for a second one.
+     */
+    @Test
+    @Timeout(value = 240, unit = TimeUnit.SECONDS)
+    void plainPhonesBusyAtOnceCrossWithRealTimingManyRoundsOneSessionEach() throws Exception {
+        GlareStatus status = status().orElseThrow();
+        int rounds = Integer.getInteger("glare.it.crossingRounds", 50);
+        CrossingCounters before = status.counters();
+        PlainPhoneRounds.Result result = PlainPhoneRounds.run(runtime.sipAddress(), runtime.domain(), PLAIN_1, PLAIN_2,
+                "MD5", rounds, 800);
+        awaitQuiet(status);
+        CrossingCounters after = status.counters();
+        LOG.info("Net::SIP 486-at-once phones, real timing: {}; plugin: {} crossings seen, {} sessions, {} abnormal",
+                result.summary(), after.crossingsSeen() - before.crossingsSeen(),
+                after.sessionsEstablished() - before.sessionsEstablished(), after.abnormalTotal() - before.abnormalTotal());
+        assertEquals(rounds, result.oneSession(), result.summary() + "\n" + result.failures());
+        assertEquals(0, after.abnormalTotal() - before.abnormalTotal(), status.recentCrossings(5).toString());
+    }
+
     private Run plainPhones(Long dialAtMillis, String... extra) {
         List<String> args = new ArrayList<>(List.of("--proxy", runtime.sipAddress(), "--domain", runtime.domain(),
                 "--phone", phone(PLAIN_1, PLAIN_2.name()), "--phone", phone(PLAIN_2, PLAIN_1.name()),
-                "--settle-ms", "1500", "--busy-after-ms", "200"));
+                "--settle-ms", "1500"));
         if (dialAtMillis != null) {
             args.add("--dial-at-ms");
             args.add(Long.toString(dialAtMillis));
