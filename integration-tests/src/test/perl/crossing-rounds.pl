@@ -44,6 +44,7 @@ event($user, 'REGISTERED', expires => $expires);
 my $round = -1;
 my ($own, $own_final);
 my %ringing;   # call-id => answer sub
+my %answered;  # call-id => 1 once we sent 200 OK (Net::SIP reports the ACK of a 486 as established too)
 
 $ua->listen(
     cb_create => sub { my ($call, $request, $leg, $from) = @_; $call->{param}{peer_addr} = $from; 1 },
@@ -60,6 +61,7 @@ $ua->listen(
         my $r = $round;
         $ringing{$callid} = sub {
             delete $ringing{$callid};
+            $answered{$callid} = 1;
             $endpoint->new_response($ctx, $request->create_response('200', 'OK', {}, $sdp), $leg, $peer);
             event($user, 'ANSWERED', round => $r, call_id => $callid);
         };
@@ -68,7 +70,8 @@ $ua->listen(
     },
     cb_established => sub {
         my ($status, $call) = @_;
-        event($user, 'ESTABLISHED_IN', round => $round, call_id => $call->{ctx}{callid});
+        my $callid = $call->{ctx}{callid};
+        event($user, $answered{$callid} ? 'ESTABLISHED_IN' : 'ACK_OF_REFUSAL', round => $round, call_id => $callid);
     },
     recv_bye => sub { event($user, 'BYE_IN', round => $round) },
 );

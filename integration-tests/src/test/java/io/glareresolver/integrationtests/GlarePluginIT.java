@@ -452,6 +452,71 @@ class GlarePluginIT {
         assertEquals(0, after.abnormalTotal() - before.abnormalTotal(), status.recentCrossings(5).toString());
     }
 
+    /**
+     * Issue 13, the mixed pair: a glare-aware endpoint and a plain Net::SIP phone (busy at once, digest
+     * on every INVITE) dial each other at the same wall-clock instant round after round, real timing:
+     * every round exactly one call, the same one on both sides.
+     */
+    @Test
+    @Timeout(value = 180, unit = TimeUnit.SECONDS)
+    void awareEndpointAndPlainPhoneCrossWithRealTimingManyRoundsOneSessionEach() throws Exception {
+        GlareStatus status = status().orElseThrow();
+        int rounds = Integer.getInteger("glare.it.mixedRounds", 20);
+        int roundMs = 1000;
+        GlareEndpoint aware = registered(AWARE_LOW, b -> b);
+        CrossingCounters before = status.counters();
+        long start = System.currentTimeMillis() + 3000;
+        Duration timeout = Duration.ofMillis(3000L + (long) rounds * roundMs + 20_000);
+        CompletableFuture<Run> plain = CompletableFuture.supplyAsync(() -> NetSipScript.run("crossing-rounds.pl", timeout,
+                "--proxy", runtime.sipAddress(), "--domain", runtime.domain(), "--phone", phone(PLAIN_1, AWARE_LOW.name()),
+                "--start-ms", Long.toString(start), "--rounds", Integer.toString(rounds),
+                "--round-ms", Integer.toString(roundMs)));
+        List<CallResult> results = new ArrayList<>();
+        for (int k = 0; k < rounds; k++) {
+            GlareEndpoint.PreparedCall prepared = aware.prepareCall(PLAIN_1.name());
+            parkUntil(start + (long) k * roundMs); // the stimulus is timed: the same instant as the phone's dial
+            CallHandle call = prepared.send();
+            CallResult r = call.result().get(10, TimeUnit.SECONDS);
+            results.add(r);
+            if (r.established()) {
+                parkUntil(start + (long) k * roundMs + roundMs * 7L / 10); // before the phone hangs up its own (75 %)
+                call.hangUp();
+                call.ended().get(WAIT.toMillis(), TimeUnit.MILLISECONDS);
+            }
+        }
+        Run run = plain.get(timeout.toSeconds() + 5, TimeUnit.SECONDS);
+        List<String> failures = new ArrayList<>();
+        int ownWins = 0;
+        for (int k = 0; k < rounds; k++) {
+            String round = Integer.toString(k);
+            List<String> plainSessions = new ArrayList<>();
+            for (String what : List.of("ESTABLISHED_OUT", "ESTABLISHED_IN")) {
+                run.all(PLAIN_1.name(), what).stream().filter(e -> round.equals(e.get("round")))
+                        .forEach(e -> plainSessions.add(e.get("call_id")));
+            }
+            CallResult r = results.get(k);
+            if (!r.established() || plainSessions.size() != 1 || !plainSessions.get(0).equals(r.sessionCallId())) {
+                failures.add("round " + k + ": aware " + r + ", plain phone's sessions " + plainSessions);
+            } else if (!run.all(PLAIN_1.name(), "ESTABLISHED_OUT").stream().anyMatch(e -> round.equals(e.get("round")))) {
+                ownWins++;
+            }
+        }
+        awaitQuiet(status);
+        CrossingCounters after = status.counters();
+        LOG.info("aware endpoint + plain Net::SIP phone, real timing: {} of {} rounds one session ({} on the aware side's"
+                        + " INVITE); plugin: {} crossings seen, {} sessions, {} abnormal", rounds - failures.size(), rounds,
+                ownWins, after.crossingsSeen() - before.crossingsSeen(),
+                after.sessionsEstablished() - before.sessionsEstablished(), after.abnormalTotal() - before.abnormalTotal());
+        assertTrue(failures.isEmpty(), String.join("\n", failures) + "\n" + status.recentCrossings(3));
+    }
+
+    private static void parkUntil(long epochMillis) {
+        long wait = epochMillis - System.currentTimeMillis();
+        if (wait > 0) {
+            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(wait));
+        }
+    }
+
     private Run plainPhones(Long dialAtMillis, String... extra) {
         List<String> args = new ArrayList<>(List.of("--proxy", runtime.sipAddress(), "--domain", runtime.domain(),
                 "--phone", phone(PLAIN_1, PLAIN_2.name()), "--phone", phone(PLAIN_2, PLAIN_1.name()),
