@@ -14,7 +14,7 @@
 # No delay, gate or ordering is imposed on any message.
 # Events (one per line, GlareTestUA format), all with round=<n>: DIALED call_id=, BUSY call_id=,
 # INVITE_IN call_id=, ANSWERED call_id=, ESTABLISHED_IN call_id=, FINAL code= call_id=,
-# ESTABLISHED_OUT call_id=, BYE_DONE call_id= ok=; then UNREGISTERED and DONE.
+# ESTABLISHED_OUT call_id=, BYE_DONE (DIALED and ESTABLISHED_OUT with at=<epoch ms>) call_id= ok=; then UNREGISTERED and DONE.
 use strict;
 use warnings;
 use FindBin;
@@ -80,6 +80,7 @@ sub dial {
     my $r = shift;
     $round = $r;
     $own_final = undef;
+    my $at_ms = time * 1000;
     $own = $ua->invite("sip:$target\@$o{domain}",
         cb_final => sub {
             my ($status, $c, %info) = @_;
@@ -88,14 +89,14 @@ sub dial {
             my $callid = $c->{ctx}{callid};
             event($user, 'FINAL', round => $r, status => $status, code => $code, call_id => $callid);
             return unless $code == 200;
-            event($user, 'ESTABLISHED_OUT', round => $r, call_id => $callid);
+            event($user, 'ESTABLISHED_OUT', round => $r, call_id => $callid, at => sprintf('%.3f', time * 1000));
             my $hangup = $o{start_ms} / 1000 + ($r + 0.75) * $o{round_ms} / 1000 - time;
             $loop->add_timer($hangup > 0 ? $hangup : 0, sub {
                 $c->bye(cb_final => sub { event($user, 'BYE_DONE', round => $r, call_id => $callid, ok => 1) });
             });
         },
     );
-    event($user, 'DIALED', round => $r, to => $target, call_id => $own->{ctx}{callid});
+    event($user, 'DIALED', round => $r, to => $target, call_id => $own->{ctx}{callid}, at => sprintf('%.3f', $at_ms));
 }
 
 for my $r (0 .. $o{rounds} - 1) {

@@ -32,6 +32,8 @@ import org.openjdk.jmh.runner.options.TimeValue;
 
 import io.glareresolver.endpoint.CallHandle;
 import io.glareresolver.endpoint.Crossing;
+import io.glareresolver.integrationtests.netsip.NetSipScript;
+import io.glareresolver.integrationtests.netsip.PlainPhoneRounds;
 import io.glareresolver.endpoint.GlareEndpoint;
 import io.glareresolver.integrationtests.felix.SipUsersFile.SipUser;
 
@@ -230,7 +232,14 @@ class GlareBenchIT {
             say("RFC 3261 baseline crossings: %d in %.0f s, one session %d, p50 %.0f ms, p99 %.0f ms",
                     baseline.crossings.sum(), seconds(bt0), baseline.oneSession.sum(),
                     baseline.resolution.percentileMillis(50), baseline.resolution.percentileMillis(99));
+            // ---------------------------------------------------------------- crossings: plain Net::SIP phones
+            // two Debian Net::SIP phones, busy at once, digest on every INVITE, real timing: plugin off, then on
+            PlainPhoneRounds.Result plainOff = plainPhones(rt, sideA.get(0), sideB.get(0));
             rt.plugin(true);
+            PluginStatus statusPlainBefore = rt.status();
+            PlainPhoneRounds.Result plainOn = plainPhones(rt, sideA.get(0), sideB.get(0));
+            PluginStatus statusPlain = rt.status();
+            say("plain Net::SIP phones crossing: plugin on %s; off %s", plainOn.summary(), plainOff.summary());
 
             // ---------------------------------------------------------------- soak: heap and table before/after
             awaitPendingZero(rt);
@@ -254,6 +263,7 @@ class GlareBenchIT {
             table(rounds, on, off, roundFailures, onLatency, offLatency, pacedRate, paced, pacedFailed,
                     ours, baseline, statusBefore, statusOurs, heapBefore, heapAfter, pendingBefore, pendingRightAfter,
                     statusEnd, soak, loadBefore, raw);
+            plainRows(plainOn, plainOff, statusPlainBefore, statusPlain);
             if (profile != null) {
                 line("");
                 line(profile.format(25));
@@ -385,6 +395,36 @@ class GlareBenchIT {
         while (System.nanoTime() < deadline && rt.status().pending() > 0) {
             TimeUnit.MILLISECONDS.sleep(500);
         }
+    }
+
+    static final int PLAIN_ROUNDS = Integer.getInteger("glare.bench.plainRounds", 30);
+
+    /** {@code PLAIN_ROUNDS} crossings of two plain Net::SIP phones ({@code crossing-rounds.pl}), one process each. */
+    private PlainPhoneRounds.Result plainPhones(BenchRuntime rt, SipUser a, SipUser b) {
+        NetSipScript.requireNetSip();
+        return PlainPhoneRounds.run(rt.host() + ":" + rt.sipPort, rt.host(), a, b, "MD5", PLAIN_ROUNDS, 800);
+    }
+
+    /** The plain-phone rows, printed under the table's crossing rows. */
+    private void plainRows(PlainPhoneRounds.Result on, PlainPhoneRounds.Result off, PluginStatus before, PluginStatus after) {
+        row("crossings, plain Net::SIP phones (486 at once, 407 on every INVITE)", Long.toString(on.rounds().size()),
+                Long.toString(off.rounds().size()), "two Debian phones, one process each, real timing");
+        row("  sessions per crossing (plain phones)", f2(sessions(on) / (double) on.rounds().size()),
+                f2(sessions(off) / (double) off.rounds().size()), String.format(Locale.ROOT,
+                        "exactly one session: %d / %d; finals %s / %s", on.oneSession(), off.oneSession(), on.finals(),
+                        off.finals()));
+        row("  resolution p50 / p99 (plain phones)", f2(on.resolutionPercentile(50)) + " / " + f2(on.resolutionPercentile(99)),
+                off.resolutionPercentile(50) < 0 ? "no session" : f2(off.resolutionPercentile(50)) + " / "
+                        + f2(off.resolutionPercentile(99)), "ms, first dial -> 200 OK at the session's caller");
+        row("  media ports as advertised (plain phones)", on.portsAsAdvertised() + " of " + sessions(on),
+                off.portsAsAdvertised() + " of " + sessions(off), "offer and answer ports unchanged end to end");
+        row("  plugin counters (plain phones)", String.format(Locale.ROOT, "%d seen, %d sessions, %d abnormal",
+                after.crossings() - before.crossings(), after.sessions() - before.sessions(),
+                after.abnormal() - before.abnormal()), "-", "glare:status deltas");
+    }
+
+    private static long sessions(PlainPhoneRounds.Result r) {
+        return r.rounds().stream().mapToLong(x -> x.sessions().size()).sum();
     }
 
     // ==================================================================== the table

@@ -21,8 +21,13 @@ import java.util.stream.Stream;
  */
 public final class PlainPhoneRounds {
 
-    /** One round: the calls established (caller's 200 and callee's ACK on the same Call-ID) and why not. */
-    public record Round(int number, List<String> sessions, List<String> problems, String finals) {
+    /**
+     * One round: the calls established (caller's 200 and callee's ACK on the same Call-ID) and why not.
+     *
+     * @param resolutionMillis first dial of the round to the session's 200 at its caller; -1 without one
+     */
+    public record Round(int number, List<String> sessions, List<String> problems, String finals,
+                        double resolutionMillis) {
         public boolean oneSession() {
             return sessions.size() == 1 && problems.isEmpty();
         }
@@ -42,6 +47,18 @@ public final class PlainPhoneRounds {
             return rounds.stream().filter(r -> !r.oneSession())
                     .map(r -> "round " + r.number() + ": sessions " + r.sessions() + " " + r.problems() + " (" + r.finals() + ")")
                     .collect(Collectors.joining("\n"));
+        }
+
+        /** @return the p-th percentile of the rounds' resolution times (rounds with a session), ms */
+        public double resolutionPercentile(double p) {
+            double[] v = rounds.stream().mapToDouble(Round::resolutionMillis).filter(x -> x >= 0).sorted().toArray();
+            return v.length == 0 ? -1 : v[Math.min(v.length - 1, (int) Math.ceil(p / 100.0 * v.length) - 1)];
+        }
+
+        /** @return rounds whose session's media ports reached each side as advertised */
+        public long portsAsAdvertised() {
+            return rounds.stream().filter(r -> !r.sessions().isEmpty()
+                    && r.problems().stream().noneMatch(x -> x.contains("port") || x.contains("SDP"))).count();
         }
 
         public String summary() {
@@ -106,7 +123,12 @@ public final class PlainPhoneRounds {
         if (incoming != sessions.size()) {
             problems.add(incoming + " incoming calls rang for " + sessions.size() + " sessions");
         }
-        return new Round(k, List.copyOf(sessions), List.copyOf(problems), finalA + "/" + finalB);
+        double dialed = Stream.of(inRound(ra, a, "DIALED", r), inRound(rb, b, "DIALED", r)).flatMap(List::stream)
+                .mapToDouble(e -> Double.parseDouble(e.get("at"))).min().orElse(-1);
+        double established = Stream.of(inRound(ra, a, "ESTABLISHED_OUT", r), inRound(rb, b, "ESTABLISHED_OUT", r))
+                .flatMap(List::stream).mapToDouble(e -> Double.parseDouble(e.get("at"))).min().orElse(-1);
+        double resolution = dialed < 0 || established < 0 ? -1 : established - dialed;
+        return new Round(k, List.copyOf(sessions), List.copyOf(problems), finalA + "/" + finalB, resolution);
     }
 
     /**
