@@ -107,7 +107,10 @@ class GlareBenchIT {
         List<SipUser> callees = users("br", 200_000, PAIRS);
         List<SipUser> sideA = users("xa", 300_000, CROSSING_PAIRS);
         List<SipUser> sideB = users("xb", 400_000, CROSSING_PAIRS);
+        // the Net::SIP phones' own users: no endpoint device registers them (a second binding would take their calls)
+        List<SipUser> plainPhones = users("xp", 500_000, 2);
         List<SipUser> all = new ArrayList<>(callers);
+        all.addAll(plainPhones);
         all.addAll(callees);
         all.addAll(sideA);
         all.addAll(sideB);
@@ -234,10 +237,10 @@ class GlareBenchIT {
                     baseline.resolution.percentileMillis(50), baseline.resolution.percentileMillis(99));
             // ---------------------------------------------------------------- crossings: plain Net::SIP phones
             // two Debian Net::SIP phones, busy at once, digest on every INVITE, real timing: plugin off, then on
-            PlainPhoneRounds.Result plainOff = plainPhones(rt, sideA.get(0), sideB.get(0));
+            PlainPhoneRounds.Result plainOff = plainPhones(rt, plainPhones.get(0), plainPhones.get(1));
             rt.plugin(true);
             PluginStatus statusPlainBefore = rt.status();
-            PlainPhoneRounds.Result plainOn = plainPhones(rt, sideA.get(0), sideB.get(0));
+            PlainPhoneRounds.Result plainOn = plainPhones(rt, plainPhones.get(0), plainPhones.get(1));
             PluginStatus statusPlain = rt.status();
             say("plain Net::SIP phones crossing: plugin on %s; off %s", plainOn.summary(), plainOff.summary());
 

@@ -91,9 +91,9 @@ public final class GlareResolver implements InviteInterceptor, RegistrationInter
      */
     private final Map<CallLeg, TrackedInvite> finishing = new ConcurrentHashMap<>();
     /**
-     * How long after relaying a 2xx an INVITE back from the callee to the caller is taken for the
-     * crossing copy of a phone that answered automatically while its own INVITE was on its 407
-     * round trip (milliseconds there), and answered 491 rather than becoming a second call.
+     * How long after relaying a 2xx an INVITE back from the (plain) callee to the caller is taken
+     * for the crossing copy of a phone that answered automatically while its own INVITE was on its
+     * 407 round trip (milliseconds there), and answered 491 rather than becoming a second call.
      */
     static final long ANSWER_CROSSING_WINDOW_MILLIS = 500;
     private final LadderListener ladder;
@@ -263,8 +263,9 @@ public final class GlareResolver implements InviteInterceptor, RegistrationInter
             if (progress == ServerCrossing.FirstProgress.REJECTED && first.ended) {
                 return null; // the first's caller is idle again
             }
-            if (progress == ServerCrossing.FirstProgress.ANSWERED
-                    && System.nanoTime() - first.finalNanos > TimeUnit.MILLISECONDS.toNanos(ANSWER_CROSSING_WINDOW_MILLIS)) {
+            if (progress == ServerCrossing.FirstProgress.ANSWERED && (second.party.glareAware()
+                    || System.nanoTime() - first.finalNanos > TimeUnit.MILLISECONDS.toNanos(ANSWER_CROSSING_WINDOW_MILLIS))) {
+                // a glare-aware device never answers while its own INVITE is pending: a new call
                 return null;
             }
             CrossingPlan plan = CrossingResolver.plan(first.party, second.party, s.source());

@@ -209,6 +209,17 @@ class GlareResolverTest {
     }
 
     @Test
+    void anAwareDeviceCallingBackRightAfterAnsweringPlacesANewCall() throws Exception {
+        GlareResolver r = resolver(60_000);
+        ProxyInvite a = alice();
+        r.onInitialInvite(a);
+        r.onFinalResponse(a, new Response(200, "OK"));
+        r.onEnd(a, InviteEnd.ANSWERED);
+        assertKind(InviteAction.Kind.FORWARD, r.onInitialInvite(new ProxyInvite(BOB, ALICE, 1002, true)));
+        assertEquals(0, r.counters().crossingsSeen());
+    }
+
+    @Test
     void aSilentPhoneIsCancelledAfterTheNgTimeout() throws Exception {
         GlareResolver r = resolver(50);
         ProxyInvite a = alice();
