@@ -44,6 +44,16 @@ public interface InitialInvite {
     long receivedNanos();
 
     /**
+     * {@link System#nanoTime()} when the caller first sent this call's INVITE, as far as the proxy
+     * saw: the arrival of the attempt it challenged with 407 (RFC 3261 §22.2; the INVITE re-sent
+     * with credentials keeps the Call-ID, §8.1.3.5), else {@link #receivedNanos()}. A caller that
+     * dialled before it answered its peer's INVITE crossed it; one that dialled after did not.
+     */
+    default long dialledNanos() {
+        return receivedNanos();
+    }
+
+    /**
      * Completes a {@link InviteAction#hold() held} INVITE, or re-sends one whose branch response
      * was {@link ResponseAction#hold() held}: forward it (a new branch of the same proxy
      * transaction) or answer it. Ignored, with a log line, if the INVITE is not held (already

@@ -60,6 +60,9 @@ import java.util.concurrent.TimeUnit;
  * final response has just been relayed (a phone's immediate 486 overtook its own INVITE, which
  * was on its 407 round trip), or answered within {@link #ANSWER_CROSSING_WINDOW_MILLIS} (an
  * auto-answering phone). Such INVITEs are kept in {@link #finishing} until their ACK or that window.
+ * Only an INVITE its caller dialled before its answer to the first reached the server
+ * ({@link InitialInvite#dialledNanos()}: the challenged attempt) crossed it late; one dialled after
+ * is a call back.
  *
  * <p>Plain Java: no OSGi type, so it can be driven by the DS component or by any host of the SPI.
  */
@@ -262,6 +265,11 @@ public final class GlareResolver implements InviteInterceptor, RegistrationInter
             progress = first.progress();
             if (progress == ServerCrossing.FirstProgress.REJECTED && first.ended) {
                 return null; // the first's caller is idle again
+            }
+            if (first.finalStatus != 0 && second.invite.dialledNanos() > first.finalNanos) {
+                // its caller dialled (its first, challenged attempt) after it answered the first
+                // INVITE: a call back, not a crossing (e.g. a short call, its BYE, then the call back)
+                return null;
             }
             if (progress == ServerCrossing.FirstProgress.ANSWERED && (second.party.glareAware()
                     || System.nanoTime() - first.finalNanos > TimeUnit.MILLISECONDS.toNanos(ANSWER_CROSSING_WINDOW_MILLIS))) {

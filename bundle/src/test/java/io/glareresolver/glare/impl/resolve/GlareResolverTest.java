@@ -57,6 +57,8 @@ class GlareResolverTest {
         final boolean aware;
         final List<InviteAction> released = new CopyOnWriteArrayList<>();
         final AtomicInteger cancels = new AtomicInteger();
+        /** Its caller dialled when the double was made (its first, challenged attempt reached the proxy). */
+        final long dialled = System.nanoTime();
 
         ProxyInvite(String from, String to, long endpointId, boolean aware) {
             this.callId = from.substring(0, from.indexOf('@')) + "-" + id;
@@ -84,6 +86,7 @@ class GlareResolverTest {
         @Override public Optional<String> body() { return Optional.of("v=0\r\nm=audio 40" + endpointId % 1000 + " RTP/AVP 0\r\n"); }
         @Override public Optional<String> contentType() { return Optional.of("application/sdp"); }
         @Override public long receivedNanos() { return System.nanoTime(); }
+        @Override public long dialledNanos() { return dialled; }
 
         @Override
         public boolean release(InviteAction action) {
@@ -200,12 +203,37 @@ class GlareResolverTest {
     void anAutoAnsweringPhoneAnsweredBeforeItsOwnInviteArrived_noSecondCall() throws Exception {
         GlareResolver r = resolver(60_000);
         ProxyInvite a = alice();
+        ProxyInvite b = bob();                                                 // bob dialled: on its 407 round trip
         r.onInitialInvite(a);
         r.onFinalResponse(a, new Response(200, "OK"));
         r.onEnd(a, InviteEnd.ANSWERED);
-        InviteAction late = r.onInitialInvite(bob());
+        InviteAction late = r.onInitialInvite(b);
         assertKind(InviteAction.Kind.ANSWER, late);
         assertEquals(491, late.status());
+    }
+
+    @Test
+    void aPlainPhoneCallingBackAfterAShortAnsweredCallPlacesANewCall() throws Exception {
+        GlareResolver r = resolver(60_000);
+        ProxyInvite a = alice();
+        r.onInitialInvite(a);
+        r.onFinalResponse(a, new Response(200, "OK"));
+        r.onEnd(a, InviteEnd.ANSWERED);
+        // the call's BYE, then bob dials alice: within the late-crossing window, but dialled after his answer
+        ProxyInvite callBack = bob();
+        assertKind(InviteAction.Kind.FORWARD, r.onInitialInvite(callBack));
+        assertEquals(0, r.counters().crossingsSeen());
+    }
+
+    @Test
+    void aPlainPhoneCallingBackRightAfterItsBusyPlacesANewCall() throws Exception {
+        GlareResolver r = resolver(60_000);
+        ProxyInvite a = alice();
+        r.onInitialInvite(a);
+        r.onFinalResponse(a, new Response(486, "Busy Here"));
+        // bob rejected alice and dials her before her ACK came: a call back, not a crossing
+        assertKind(InviteAction.Kind.FORWARD, r.onInitialInvite(bob()));
+        assertEquals(0, r.counters().crossingsSeen());
     }
 
     @Test

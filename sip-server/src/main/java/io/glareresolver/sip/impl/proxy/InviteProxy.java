@@ -72,6 +72,8 @@ public final class InviteProxy {
     private final Consumer<InterceptorChain.Entry> unbindListener = this::interceptorGone;
     /** 2xx-answered INVITEs whose end-to-end ACK the interceptors want to hear of. */
     private final AnsweredInvites<ProxiedInvite> answered = new AnsweredInvites<>();
+    /** When each challenged call was first seen: its INVITE's {@link ProxiedInvite#dialledNanos()}. */
+    private final ChallengedInvites challenged = new ChallengedInvites();
 
     public InviteProxy(SipContext sip, UserDirectory users, LocationTable locations, NonceService nonces,
                        DigestVerifier verifier, InterceptorChain chain, ScheduledExecutorService timers, long timerCMillis) {
@@ -106,6 +108,7 @@ public final class InviteProxy {
      */
     public void onInvite(Request req, ServerTransaction st, String callId, String loopHash, Integer maxForwards)
             throws Exception {
+        long receivedNanos = System.nanoTime();
         ServerSettings s = sip.settings();
         DigestCredentials creds = DigestChallenges.credentials(req, true, s.realm());
         DigestVerifier.Result auth = verifier.verify(creds, Request.INVITE, s.realm(), users::find, s.digestAlgorithms());
@@ -114,6 +117,7 @@ public final class InviteProxy {
                 Response r = sip.response(req, Response.PROXY_AUTHENTICATION_REQUIRED, null);
                 challenges.addTo(r, true, s.realm(), nonces.issue(), auth.outcome().stale(), s.digestAlgorithms());
                 sip.send(st, r, callId);
+                challenged.challenged(callId, receivedNanos);
                 LOG.info("[{}] INVITE challenged (407): {}", callId, auth.outcome());
             } else {
                 LOG.info("[{}] INVITE refused: bad credentials for '{}'", callId, creds == null ? "?" : creds.username());
@@ -161,6 +165,7 @@ public final class InviteProxy {
         }
         ProxiedInvite invite = new ProxiedInvite(this, "inv-" + ids.incrementAndGet(), st, req, callId, fromAor, toAor,
                 caller, callee, System.nanoTime(), loopHash, maxForwards);
+        invite.dialledNanos = challenged.dialled(callId, invite.receivedNanos);
         invite.working = working;
         st.setApplicationData(invite);
         live.put(transactionKey(req), invite);

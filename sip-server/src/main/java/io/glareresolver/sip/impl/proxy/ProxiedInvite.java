@@ -49,6 +49,8 @@ final class ProxiedInvite implements InitialInvite {
     final String toAor;
     final Optional<Registration> caller;
     final long receivedNanos;
+    /** Set once, before the interceptors see the INVITE: see {@link InitialInvite#dialledNanos()}. */
+    volatile long dialledNanos;
     final String loopHash;
     final Integer receivedMaxForwards;
     private final InviteProxy proxy;
@@ -145,6 +147,11 @@ final class ProxiedInvite implements InitialInvite {
     @Override
     public long receivedNanos() {
         return receivedNanos;
+    }
+
+    @Override
+    public long dialledNanos() {
+        return dialledNanos == 0 ? receivedNanos : dialledNanos;
     }
 
     @Override
