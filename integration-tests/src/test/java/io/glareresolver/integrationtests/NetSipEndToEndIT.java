@@ -5,10 +5,15 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.time.Duration;
+import java.util.Dictionary;
+import java.util.Enumeration;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 
 import org.jboss.arquillian.junit5.ArquillianExtension;
 import org.jboss.arquillian.test.api.ArquillianResource;
+import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -30,7 +35,10 @@ import io.glareresolver.sip.api.Registration;
  * Felix of the Arquillian adapter (so the location service can be asked directly).
  *
  * <p>Digest: Net::SIP itself answers only MD5 challenges; SHA-256 (RFC 8760) is answered by the
- * scripts' own digest code (GlareTestUA.pm), on Net::SIP's transport and transactions.
+ * scripts' own digest code (GlareTestUA.pm), on Net::SIP's transport and transactions. The shipped
+ * setting challenges MD5 alone ({@link #theShippedDefaultChallengesMd5AloneAndAPhonePreferringSha256StillRegisters});
+ * the other tests run with {@code digest.algorithms = SHA-256,MD5}, as an administrator whose phones
+ * prefer SHA-256 sets it, so SHA-256 is proven end to end.
  */
 @ExtendWith(ArquillianExtension.class)
 class NetSipEndToEndIT {
@@ -51,6 +59,86 @@ class NetSipEndToEndIT {
     void users() throws Exception {
         locations = runtime.awaitService(LocationService.class, Duration.ofSeconds(10));
         TestUsers.install(runtime, locations);
+        challenged = runtime;
+        challengeWith("SHA-256", "MD5");
+    }
+
+    /** The runtime whose digest setting this class changed. */
+    private static EmbeddedGlareRuntime challenged;
+
+    @AfterAll
+    static void shippedChallenges() {
+        // the other IT classes in this container run with the shipped digest settings
+        if (challenged != null) {
+            Map<String, Object> props = serverProperties(challenged);
+            props.remove(DIGEST_ALGORITHMS);
+            challenged.configurationAdmin().update(EmbeddedGlareRuntime.SIP_SERVER_PID, props);
+        }
+    }
+
+    @Test
+    void theShippedDefaultChallengesMd5AloneAndAPhonePreferringSha256StillRegisters() {
+        challengeWith();
+        // a phone that would pick SHA-256 answers the only challenge there is: MD5 (baresip 1.0
+        // cannot register at all once a SHA-256 challenge is offered)
+        Run run = register(TestUsers.BOB, TestUsers.BOB.password(), "SHA-256", 60);
+        Event auth = run.expect(TestUsers.BOB.name(), "AUTH", e -> "REGISTER".equals(e.get("method")), "for REGISTER");
+        assertEquals("MD5", auth.get("offered"), "challenges offered by default\n" + run.transcript());
+        assertEquals("MD5", auth.get("algorithm"));
+        run.expect(TestUsers.BOB.name(), "REGISTERED");
+        NetSipScript.run("register.pl", SCRIPT_TIMEOUT, "--proxy", runtime.sipAddress(), "--domain", runtime.domain(),
+                "--user", TestUsers.BOB.name(), "--password", TestUsers.BOB.password(), "--expires", "0", "--all");
+    }
+
+    private static final String DIGEST_ALGORITHMS = "digest.algorithms";
+
+    private static Map<String, Object> serverProperties(EmbeddedGlareRuntime runtime) {
+        Dictionary<String, Object> current = runtime.configurationAdmin().properties(EmbeddedGlareRuntime.SIP_SERVER_PID)
+                .orElseThrow(() -> new AssertionError("the runtime has no " + EmbeddedGlareRuntime.SIP_SERVER_PID
+                        + " configuration (its SIP port is set there)"));
+        Map<String, Object> props = new HashMap<>();
+        for (Enumeration<String> keys = current.keys(); keys.hasMoreElements(); ) {
+            String key = keys.nextElement();
+            if (!key.equals("service.pid") && !key.equals("service.bundleLocation")) {
+                props.put(key, current.get(key));
+            }
+        }
+        return props;
+    }
+
+    /**
+     * Sets {@code digest.algorithms} (none: the shipped default) and waits, bounded, until a
+     * REGISTER's 401 offers exactly those challenges (Config Admin delivers the change asynchronously).
+     */
+    private void challengeWith(String... algorithms) {
+        String expected = algorithms.length == 0 ? "MD5" : String.join("+", algorithms);
+        Map<String, Object> props = serverProperties(runtime);
+        Object now = props.get(DIGEST_ALGORITHMS);
+        if (algorithms.length == 0 ? now != null : !java.util.Arrays.equals(algorithms, asArray(now))) {
+            if (algorithms.length == 0) {
+                props.remove(DIGEST_ALGORITHMS);
+            } else {
+                props.put(DIGEST_ALGORITHMS, algorithms);
+            }
+            runtime.configurationAdmin().update(EmbeddedGlareRuntime.SIP_SERVER_PID, props);
+        }
+        long deadline = System.nanoTime() + Duration.ofSeconds(15).toNanos();
+        String offered = null;
+        while (System.nanoTime() < deadline) {
+            Run probe = register(TestUsers.FRANK, TestUsers.FRANK.password(), "MD5", 0);
+            offered = probe.first(TestUsers.FRANK.name(), "AUTH").map(e -> e.get("offered")).orElse(null);
+            if (expected.equals(offered)) {
+                return;
+            }
+        }
+        throw new AssertionError("the server still offers " + offered + ", not " + expected);
+    }
+
+    private static String[] asArray(Object value) {
+        if (value instanceof String[] a) {
+            return a;
+        }
+        return value == null ? new String[0] : String.valueOf(value).split("\\s*,\\s*");
     }
 
     @ParameterizedTest

@@ -35,11 +35,18 @@ public @interface ServerConfig {
             + "relative to the working directory; reloaded when it changes")
     String users_file() default ServerSettings.DEFAULT_USERS_FILE;
 
-    @AttributeDefinition(name = "Digest algorithms", description = "challenges offered, most preferred first "
-            + "(RFC 8760); put MD5 first for clients that only read the first challenge",
-            options = {@org.osgi.service.metatype.annotations.Option(label = "SHA-256", value = "SHA-256"),
-                    @org.osgi.service.metatype.annotations.Option(label = "MD5", value = "MD5")})
-    String[] digest_algorithms() default {"SHA-256", "MD5"};
+    @AttributeDefinition(name = "Digest algorithms challenged", description = "challenges offered, most preferred "
+            + "first (RFC 8760). MD5 alone by default: baresip 1.0 cannot register once a SHA-256 challenge is "
+            + "offered, and MicroSIP/Zoiper-style UAs read only the first; SHA-256,MD5 for UAs that prefer SHA-256",
+            options = {@org.osgi.service.metatype.annotations.Option(label = "MD5", value = "MD5"),
+                    @org.osgi.service.metatype.annotations.Option(label = "SHA-256", value = "SHA-256")})
+    String[] digest_algorithms() default {"MD5"};
+
+    @AttributeDefinition(name = "Digest algorithms accepted", description = "answers accepted besides the "
+            + "challenged ones: a UA configured for SHA-256 may answer with it",
+            options = {@org.osgi.service.metatype.annotations.Option(label = "MD5", value = "MD5"),
+                    @org.osgi.service.metatype.annotations.Option(label = "SHA-256", value = "SHA-256")})
+    String[] digest_accepted() default {"MD5", "SHA-256"};
 
     @AttributeDefinition(name = "Nonce lifetime (s)", type = AttributeType.INTEGER, min = "10", max = "86400")
     int nonce_lifetime() default ServerSettings.DEFAULT_NONCE_LIFETIME;

@@ -25,11 +25,16 @@ import io.glareresolver.sip.impl.auth.DigestAlgorithm;
  * @param expiresMax     longest registration interval granted (longer ones are shortened)
  * @param expiresDefault interval granted when the REGISTER names none
  * @param digestAlgorithms the algorithms challenged with, in the order of the challenges (the
- *                       first is the preferred one, RFC 8760 §2.4); never empty
+ *                       first is the preferred one, RFC 8760 §2.4); never empty. MD5 alone by
+ *                       default: baresip 1.0 stops at any SHA-256 challenge and several UAs read
+ *                       only the first one
+ * @param acceptedDigestAlgorithms the algorithms a client may answer with besides those challenged
+ *                       (a UA that chooses SHA-256 keeps it); see {@link #verifiedAlgorithms()}
  */
 public record ServerSettings(String address, int port, Set<Transport> transports, String domain, String realm,
                              Path usersFile, Duration nonceLifetime, int expiresMin, int expiresMax,
-                             int expiresDefault, List<DigestAlgorithm> digestAlgorithms) {
+                             int expiresDefault, List<DigestAlgorithm> digestAlgorithms,
+                             List<DigestAlgorithm> acceptedDigestAlgorithms) {
 
     /** Config Admin PID of the server settings (no '-': FileInstall splits factory PIDs at it). */
     public static final String PID = "io.glareresolver.sip.server";
@@ -57,6 +62,21 @@ public record ServerSettings(String address, int port, Set<Transport> transports
         if (digestAlgorithms.isEmpty()) {
             throw new IllegalArgumentException("at least one digest algorithm");
         }
+        acceptedDigestAlgorithms = List.copyOf(acceptedDigestAlgorithms);
+    }
+
+    /**
+     * The algorithms a digest answer may use: those challenged, then those also accepted. RFC 8760
+     * §2.4 lets the UAC choose among the challenges; a UA configured for SHA-256 that answers an MD5
+     * challenge's nonce with SHA-256 is no weaker, so it is accepted when listed.
+     */
+    public List<DigestAlgorithm> verifiedAlgorithms() {
+        if (acceptedDigestAlgorithms.isEmpty() || digestAlgorithms.containsAll(acceptedDigestAlgorithms)) {
+            return digestAlgorithms;
+        }
+        java.util.LinkedHashSet<DigestAlgorithm> all = new java.util.LinkedHashSet<>(digestAlgorithms);
+        all.addAll(acceptedDigestAlgorithms);
+        return List.copyOf(all);
     }
 
     public static ServerSettings defaults() {
@@ -70,7 +90,8 @@ public record ServerSettings(String address, int port, Set<Transport> transports
     public Builder toBuilder() {
         return new Builder().address(address).port(port).transports(transports).domain(domain).realm(realm)
                 .usersFile(usersFile).nonceLifetime(nonceLifetime).expiresMin(expiresMin).expiresMax(expiresMax)
-                .expiresDefault(expiresDefault).digestAlgorithms(digestAlgorithms);
+                .expiresDefault(expiresDefault).digestAlgorithms(digestAlgorithms)
+                .acceptedDigestAlgorithms(acceptedDigestAlgorithms);
     }
 
     /** True if the listening points differ (address, port or transports): the stack must rebind. */
@@ -89,7 +110,8 @@ public record ServerSettings(String address, int port, Set<Transport> transports
         private int expiresMin = DEFAULT_EXPIRES_MIN;
         private int expiresMax = DEFAULT_EXPIRES_MAX;
         private int expiresDefault = DEFAULT_EXPIRES_DEFAULT;
-        private List<DigestAlgorithm> digestAlgorithms = List.of(DigestAlgorithm.SHA_256, DigestAlgorithm.MD5);
+        private List<DigestAlgorithm> digestAlgorithms = List.of(DigestAlgorithm.MD5);
+        private List<DigestAlgorithm> acceptedDigestAlgorithms = List.of(DigestAlgorithm.MD5, DigestAlgorithm.SHA_256);
 
         private Builder() {
         }
@@ -105,10 +127,11 @@ public record ServerSettings(String address, int port, Set<Transport> transports
         public Builder expiresMax(int v) { expiresMax = v; return this; }
         public Builder expiresDefault(int v) { expiresDefault = v; return this; }
         public Builder digestAlgorithms(List<DigestAlgorithm> v) { digestAlgorithms = v; return this; }
+        public Builder acceptedDigestAlgorithms(List<DigestAlgorithm> v) { acceptedDigestAlgorithms = v; return this; }
 
         public ServerSettings build() {
             return new ServerSettings(address, port, transports, domain, realm, usersFile, nonceLifetime,
-                    expiresMin, expiresMax, expiresDefault, digestAlgorithms);
+                    expiresMin, expiresMax, expiresDefault, digestAlgorithms, acceptedDigestAlgorithms);
         }
     }
 }

@@ -39,6 +39,7 @@ public final class SettingsReader {
     public static final String EXPIRES_MAX = "expires.max";
     public static final String EXPIRES_DEFAULT = "expires.default";
     public static final String DIGEST_ALGORITHMS = "digest.algorithms";
+    public static final String DIGEST_ACCEPTED = "digest.accepted";
 
     private static final Logger LOG = LoggerFactory.getLogger(SettingsReader.class);
     // RFC 3261 §25.1 hostname / IPv4 / bracket-less IPv6 characters
@@ -74,6 +75,8 @@ public final class SettingsReader {
         apply(props, REALM, SettingsReader::realm, b::realm, d.realm());
         apply(props, USERS_FILE, SettingsReader::path, b::usersFile, d.usersFile());
         apply(props, DIGEST_ALGORITHMS, SettingsReader::algorithms, b::digestAlgorithms, d.digestAlgorithms());
+        apply(props, DIGEST_ACCEPTED, SettingsReader::algorithms, b::acceptedDigestAlgorithms,
+                d.acceptedDigestAlgorithms());
         apply(props, NONCE_LIFETIME, v -> Duration.ofSeconds(intIn(v, 10, 86400)), b::nonceLifetime, d.nonceLifetime());
 
         int min = expires(props, EXPIRES_MIN, d.expiresMin(), previous.expiresMin());

@@ -111,7 +111,7 @@ public final class InviteProxy {
         long receivedNanos = System.nanoTime();
         ServerSettings s = sip.settings();
         DigestCredentials creds = DigestChallenges.credentials(req, true, s.realm());
-        DigestVerifier.Result auth = verifier.verify(creds, Request.INVITE, s.realm(), users::find, s.digestAlgorithms());
+        DigestVerifier.Result auth = verifier.verify(creds, Request.INVITE, s.realm(), users::find, s.verifiedAlgorithms());
         if (auth.outcome() != AuthOutcome.ACCEPTED) {
             if (auth.outcome().challenges()) {
                 Response r = sip.response(req, Response.PROXY_AUTHENTICATION_REQUIRED, null);

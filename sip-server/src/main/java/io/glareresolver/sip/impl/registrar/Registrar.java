@@ -90,7 +90,7 @@ public final class Registrar {
         }
         // §10.3 step 3: authenticate
         DigestCredentials creds = DigestChallenges.credentials(req, false, s.realm());
-        DigestVerifier.Result auth = verifier.verify(creds, Request.REGISTER, s.realm(), users::find, s.digestAlgorithms());
+        DigestVerifier.Result auth = verifier.verify(creds, Request.REGISTER, s.realm(), users::find, s.verifiedAlgorithms());
         if (auth.outcome() != AuthOutcome.ACCEPTED) {
             refuse(req, st, auth.outcome(), creds, callId);
             return;

@@ -34,7 +34,12 @@ class SettingsReaderTest {
         assertEquals(300, s.expiresDefault());
         assertTrue(r.refusals().isEmpty(), r.refusals().toString());
         assertEquals(EnumSet.of(Transport.UDP, Transport.TCP), r.read(Map.of("transports", new String[] {"UDP", "tcp"}), d).transports());
-        assertEquals(java.util.List.of(io.glareresolver.sip.impl.auth.DigestAlgorithm.SHA_256, io.glareresolver.sip.impl.auth.DigestAlgorithm.MD5), d.digestAlgorithms());
+        // MD5 alone is challenged by default (baresip 1.0 stops at SHA-256), SHA-256 answers still accepted
+        assertEquals(java.util.List.of(io.glareresolver.sip.impl.auth.DigestAlgorithm.MD5), d.digestAlgorithms());
+        assertEquals(java.util.List.of(io.glareresolver.sip.impl.auth.DigestAlgorithm.MD5, io.glareresolver.sip.impl.auth.DigestAlgorithm.SHA_256),
+                d.verifiedAlgorithms());
+        assertEquals(java.util.List.of(io.glareresolver.sip.impl.auth.DigestAlgorithm.MD5),
+                r.read(Map.of("digest.accepted", "MD5"), d).verifiedAlgorithms());
         assertEquals(java.util.List.of(io.glareresolver.sip.impl.auth.DigestAlgorithm.MD5, io.glareresolver.sip.impl.auth.DigestAlgorithm.SHA_256),
                 r.read(Map.of("digest.algorithms", "md5, SHA-256"), d).digestAlgorithms());
     }

@@ -45,7 +45,9 @@ final class LiveServer implements AutoCloseable {
         Files.write(users, List.of(
                 SipUser.withPassword("alice", 1, REALM, "alice-pw".toCharArray()).line(),
                 SipUser.withPassword("bob", 2, REALM, "bob-pw".toCharArray()).line()));
-        settings = ServerSettings.builder().port(TestPhone.freePort()).usersFile(users).build();
+        settings = ServerSettings.builder().port(TestPhone.freePort()).usersFile(users)
+                // both challenged, SHA-256 first: the SHA-256 paths; the shipped MD5-only default has its own test
+                .digestAlgorithms(List.of(DigestAlgorithm.SHA_256, DigestAlgorithm.MD5)).build();
         store = new SubscriberStore(settings, Clock.systemUTC());
         server = new SipServer(settings, store, new InterceptorChain());
         server.start();

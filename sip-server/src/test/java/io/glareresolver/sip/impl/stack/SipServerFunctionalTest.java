@@ -77,7 +77,9 @@ class SipServerFunctionalTest {
                 SipUser.withPassword("alice", 1, REALM, "alice-pw".toCharArray()).line(),
                 SipUser.withPassword("bob", 2, REALM, "bob-pw".toCharArray()).line(),
                 SipUser.withPassword("carol", 3, REALM, "carol-pw".toCharArray()).line()));
-        settings = ServerSettings.builder().port(TestPhone.freePort()).usersFile(users).build();
+        settings = ServerSettings.builder().port(TestPhone.freePort()).usersFile(users)
+                // both challenged, SHA-256 first: the SHA-256 paths; the shipped MD5-only default has its own test
+                .digestAlgorithms(List.of(DigestAlgorithm.SHA_256, DigestAlgorithm.MD5)).build();
         store = new SubscriberStore(settings, Clock.systemUTC());
         chain = new InterceptorChain();
         server = new SipServer(settings, store, chain, 5000, Clock.systemUTC());
@@ -177,6 +179,28 @@ class SipServerFunctionalTest {
         assertEquals(List.of("SHA-256", "MD5"), algs);
         assertEquals(200, bob.register(600, DigestAlgorithm.SHA_256).getStatusCode());
         assertEquals(2, store.locations().lookup("bob@127.0.0.1").orElseThrow().endpointId());
+    }
+
+    @Test
+    void theShippedDefaultChallengesMd5AloneAndStillAcceptsASha256Answer() throws Exception {
+        ServerSettings shipped = ServerSettings.defaults();
+        assertTrue(server.reconfigure(settings.toBuilder().digestAlgorithms(shipped.digestAlgorithms())
+                .acceptedDigestAlgorithms(shipped.acceptedDigestAlgorithms()).build()));
+        TestPhone bob = phone("bob", "bob-pw", "udp");
+        bob.send(bob.registerRequest(600));
+        Response challenge = bob.expectFinal();
+        List<String> algs = new ArrayList<>();
+        challenge.getHeaders(WWWAuthenticateHeader.NAME).forEachRemaining(h -> algs.add(((WWWAuthenticateHeader) h).getAlgorithm()));
+        assertEquals(List.of("MD5"), algs, "baresip 1.0 cannot register once SHA-256 is offered");
+        assertEquals(200, bob.register(600, DigestAlgorithm.MD5).getStatusCode());
+        // a UA configured for SHA-256 answers the MD5 challenge's nonce with SHA-256: accepted
+        TestPhone alice = phone("alice", "alice-pw", "udp");
+        assertEquals(200, alice.register(600, DigestAlgorithm.SHA_256).getStatusCode());
+        // with digest.accepted = MD5 the same answer is challenged afresh, never accepted
+        assertTrue(server.reconfigure(settings.toBuilder().digestAlgorithms(List.of(DigestAlgorithm.MD5))
+                .acceptedDigestAlgorithms(List.of(DigestAlgorithm.MD5)).build()));
+        TestPhone carol = phone("alice", "alice-pw", "tcp");
+        assertEquals(401, carol.register(600, DigestAlgorithm.SHA_256).getStatusCode());
     }
 
     @Test

@@ -210,19 +210,26 @@ public final class TestPhone implements SipListener, AutoCloseable {
         return r;
     }
 
-    /** The Authorization (or Proxy-Authorization) answering the challenge of {@code alg} in a 401/407. */
+    /**
+     * The Authorization (or Proxy-Authorization) answering the challenge of {@code alg} in a 401/407;
+     * with no challenge of {@code alg}, the first challenge's nonce answered with {@code alg} anyway
+     * (a UA configured for that algorithm).
+     */
     public AuthorizationHeader authorization(Response challenge, DigestAlgorithm alg, String method, String uri,
                                              String pw, boolean proxy) throws Exception {
         String name = proxy ? "Proxy-Authenticate" : WWWAuthenticateHeader.NAME;
         Iterator<?> it = challenge.getHeaders(name);
         WWWAuthenticateHeader chosen = null;
+        WWWAuthenticateHeader first = null;
         while (it.hasNext()) {
             WWWAuthenticateHeader h = (WWWAuthenticateHeader) it.next();
+            first = first == null ? h : first;
             if (alg.token().equalsIgnoreCase(h.getAlgorithm())) {
                 chosen = h;
             }
         }
-        assertNotNull(chosen, "no " + alg + " challenge in " + challenge);
+        chosen = chosen == null ? first : chosen;
+        assertNotNull(chosen, "no challenge in " + challenge);
         String realm = chosen.getRealm();
         String nonce = chosen.getNonce();
         String cnonce = tag();

@@ -1,0 +1,285 @@
+package io.glareresolver.integrationtests;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Random;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.locks.LockSupport;
+
+import org.jboss.arquillian.junit5.ArquillianExtension;
+import org.jboss.arquillian.test.api.ArquillianResource;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.osgi.framework.Bundle;
+import org.osgi.framework.BundleContext;
+import org.osgi.framework.ServiceReference;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import io.glareresolver.glare.api.CrossingCounters;
+import io.glareresolver.glare.api.GlareStatus;
+import io.glareresolver.integrationtests.baresip.BaresipPhone;
+import io.glareresolver.integrationtests.baresip.BaresipPhone.AnswerMode;
+import io.glareresolver.integrationtests.baresip.BaresipPhone.Event;
+import io.glareresolver.integrationtests.felix.BoundedWait;
+import io.glareresolver.integrationtests.felix.EmbeddedGlareRuntime;
+import io.glareresolver.integrationtests.felix.SipUsersFile.SipUser;
+import io.glareresolver.sip.api.LocationService;
+
+/**
+ * Issue 13 with baresip 1.0 (Debian package {@code baresip}), a phone with call waiting: two
+ * baresip processes, each as its user runs it, against the runtime with the shipped digest and
+ * plugin settings. They register (MD5 is the only challenge: baresip 1.0 gives up on SHA-256), call
+ * each other, and dial each other at the same wall-clock instant round after round, with real
+ * timing: set to auto answer, and set to ring with the test picking up the one call that rings,
+ * as its user would. Every round must end with exactly one session, the same call on both
+ * phones, and (ringing phones) only one phone ringing.
+ *
+ * <p>{@code -Dglare.it.baresipRounds=N} changes the rounds per answer mode (default 12).
+ */
+@ExtendWith(ArquillianExtension.class)
+class BaresipPhonesIT {
+
+    private static final Logger LOG = LoggerFactory.getLogger(BaresipPhonesIT.class);
+    private static final Duration WAIT = Duration.ofSeconds(10);
+    private static final int ROUNDS = Integer.getInteger("glare.it.baresipRounds", 12);
+    private static final Path FOLDER = Path.of("target", "baresip-phones");
+
+    // users of this class only (ids 3101..)
+    static final SipUser BR_ALICE = new SipUser("br-alice", "br-alice-pw-1", 3101);
+    static final SipUser BR_BOB = new SipUser("br-bob", "br-bob-pw-2", 3102);
+
+    @ArquillianResource
+    private EmbeddedGlareRuntime runtime;
+
+    @ArquillianResource
+    private BundleContext context;
+
+    private LocationService locations;
+    private final List<BaresipPhone> phones = new ArrayList<>();
+
+    @BeforeAll
+    static void baresipInstalled() {
+        BaresipPhone.requireBaresip();
+    }
+
+    @BeforeEach
+    void shippedSettings() throws Exception {
+        locations = runtime.awaitService(LocationService.class, WAIT);
+        if (locations.endpointId(aor(BR_BOB)).isEmpty()) {
+            runtime.users().write(BR_ALICE, BR_BOB);
+        }
+        BoundedWait.untilTrue("the SIP server to load this class's users", Duration.ofSeconds(20),
+                () -> locations.endpointId(aor(BR_BOB)).isPresent());
+        for (Bundle b : context.getBundles()) {
+            if ("io.glareresolver.glare".equals(b.getSymbolicName()) && b.getState() != Bundle.ACTIVE) {
+                b.start(); // another class may have stopped it
+            }
+        }
+        // the plugin as shipped: no property set (etc/io.glareresolver.glare.cfg has every line commented)
+        runtime.configurationAdmin().update(GlareStatus.PID, new HashMap<>());
+        BoundedWait.untilTrue("the plugin enabled with its shipped settings", WAIT,
+                () -> status().map(s -> s.enabled() && s.tiebreakSource().equals("endpoint")).orElse(false));
+    }
+
+    @AfterEach
+    void closePhones() throws InterruptedException {
+        for (BaresipPhone p : phones) {
+            p.close();
+        }
+        phones.clear();
+    }
+
+    @Test
+    void twoBaresipPhonesRegisterWithTheShippedDigestSettings() throws Exception {
+        BaresipPhone alice = phone(BR_ALICE, AnswerMode.AUTO);
+        BaresipPhone bob = phone(BR_BOB, AnswerMode.AUTO);
+        for (BaresipPhone p : List.of(alice, bob)) {
+            assertTrue(locations.lookup(aor(p == alice ? BR_ALICE : BR_BOB)).isPresent(), p.user() + " in the location service");
+            assertTrue(p.events("REGISTER_FAIL", 0).isEmpty(), p.user() + ": " + p.events() + "\n" + p.log());
+        }
+    }
+
+    @Test
+    void aBaresipPhoneCallsTheOtherThroughTheProxy() throws Exception {
+        BaresipPhone alice = phone(BR_ALICE, AnswerMode.AUTO);
+        BaresipPhone bob = phone(BR_BOB, AnswerMode.AUTO);
+        long since = System.currentTimeMillis();
+        alice.dial(uri(BR_BOB));
+        Event out = alice.await(e -> e.type().equals("CALL_ESTABLISHED") && e.atMillis() >= since, WAIT)
+                .orElseThrow(() -> new AssertionError("alice's call not established: " + alice.events() + "\n" + alice.log()));
+        Event in = bob.await(e -> e.type().equals("CALL_ESTABLISHED") && e.atMillis() >= since, WAIT)
+                .orElseThrow(() -> new AssertionError("bob's call not established: " + bob.events() + "\n" + bob.log()));
+        assertEquals("outgoing", out.direction());
+        assertEquals("incoming", in.direction());
+        assertEquals(out.callId(), in.callId(), "the same call on both phones");
+        alice.hangUp();
+        assertTrue(bob.await(e -> e.type().equals("CALL_CLOSED") && e.callId().equals(in.callId()), WAIT).isPresent(),
+                "bob hears alice's BYE: " + bob.events());
+    }
+
+    @Test
+    void autoAnsweringPhonesDialEachOtherAtOnceManyRoundsOneSessionEach() throws Exception {
+        crossRounds(AnswerMode.AUTO, 0);
+    }
+
+    /**
+     * Call waiting: the phone the server delivers the peer's INVITE to rings (180); its user picks
+     * up after a while (0 to 800 ms here). The other phone's INVITE must not ring anywhere.
+     */
+    @Test
+    void ringingPhonesDialEachOtherAtOnceAndTheUserPicksUpManyRoundsOneSessionEach() throws Exception {
+        crossRounds(AnswerMode.MANUAL, 800);
+    }
+
+    private void crossRounds(AnswerMode mode, int maxPickUpMillis) throws Exception {
+        BaresipPhone alice = phone(BR_ALICE, mode);
+        BaresipPhone bob = phone(BR_BOB, mode);
+        GlareStatus status = status().orElseThrow();
+        CrossingCounters before = status.counters();
+        Random userDelay = new Random(13);
+        int roundMs = 2500 + maxPickUpMillis;
+        long start = System.currentTimeMillis() + 500;
+        List<String> failures = new ArrayList<>();
+        Map<String, Integer> sessionsOn = new HashMap<>();
+        for (int k = 0; k < ROUNDS; k++) {
+            long at = start + (long) k * roundMs;
+            // both dial at the same wall-clock instant, each from a thread of its own
+            CompletableFuture<Void> a = CompletableFuture.runAsync(() -> dialAt(alice, uri(BR_BOB), at));
+            CompletableFuture<Void> b = CompletableFuture.runAsync(() -> dialAt(bob, uri(BR_ALICE), at));
+            a.get(WAIT.toMillis(), TimeUnit.MILLISECONDS);
+            b.get(WAIT.toMillis(), TimeUnit.MILLISECONDS);
+            if (mode == AnswerMode.MANUAL) {
+                // the user hears the one phone that rings and picks up
+                Optional<BaresipPhone> ringing = firstRinging(List.of(alice, bob), at, Duration.ofSeconds(3));
+                if (ringing.isPresent()) {
+                    LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(userDelay.nextInt(maxPickUpMillis + 1)));
+                    ringing.get().accept();
+                }
+            }
+            // settled: both phones in the same call, or nothing more will come (bounded)
+            long settleBy = at + roundMs - 1200;
+            while (System.currentTimeMillis() < settleBy && !oneSharedSession(alice, bob, at)) {
+                alice.await(e -> false, Duration.ofMillis(50)); // a bounded wait on the phones' events
+            }
+            List<Event> aliceUp = alice.events("CALL_ESTABLISHED", at);
+            List<Event> bobUp = bob.events("CALL_ESTABLISHED", at);
+            int ringing = alice.events("CALL_INCOMING", at).size() + bob.events("CALL_INCOMING", at).size();
+            boolean ok = aliceUp.size() == 1 && bobUp.size() == 1 && aliceUp.get(0).callId().equals(bobUp.get(0).callId())
+                    && (mode == AnswerMode.AUTO || ringing == 1);
+            if (!ok) {
+                failures.add("round " + k + ": alice " + alice.events().stream().filter(e -> e.atMillis() >= at).toList()
+                        + "; bob " + bob.events().stream().filter(e -> e.atMillis() >= at).toList());
+            } else {
+                sessionsOn.merge(aliceUp.get(0).direction().equals("outgoing") ? "alice's INVITE" : "bob's INVITE", 1,
+                        Integer::sum);
+            }
+            hangUpAll(List.of(alice, bob), at, at + roundMs - 100);
+        }
+        awaitQuiet(status);
+        CrossingCounters after = status.counters();
+        LOG.info("baresip 1.0, {} answer, real timing: {} of {} rounds with exactly one session {}; plugin: {} crossings"
+                        + " seen, {} sessions, {} abnormal", mode, ROUNDS - failures.size(), ROUNDS, sessionsOn,
+                after.crossingsSeen() - before.crossingsSeen(), after.sessionsEstablished() - before.sessionsEstablished(),
+                after.abnormalTotal() - before.abnormalTotal());
+        assertTrue(failures.isEmpty(), String.join("\n", failures) + "\n" + status.recentCrossings(2)
+                + "\nalice's log:\n" + alice.log() + "\nbob's log:\n" + bob.log());
+    }
+
+    private static boolean oneSharedSession(BaresipPhone alice, BaresipPhone bob, long since) {
+        List<Event> a = alice.events("CALL_ESTABLISHED", since);
+        List<Event> b = bob.events("CALL_ESTABLISHED", since);
+        return a.size() == 1 && b.size() == 1 && a.get(0).callId().equals(b.get(0).callId())
+                && alice.openCalls(since).size() == 1 && bob.openCalls(since).size() == 1;
+    }
+
+    private static Optional<BaresipPhone> firstRinging(List<BaresipPhone> phones, long since, Duration timeout)
+            throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (System.nanoTime() < deadline) {
+            for (BaresipPhone p : phones) {
+                if (!p.events("CALL_INCOMING", since).isEmpty()) {
+                    return Optional.of(p);
+                }
+            }
+            phones.get(0).await(e -> e.type().equals("CALL_INCOMING") && e.atMillis() >= since, Duration.ofMillis(20));
+        }
+        return Optional.empty();
+    }
+
+    /** Hangs up until neither phone has a call of this round open (bounded by {@code until}). */
+    private static void hangUpAll(List<BaresipPhone> phones, long since, long until) throws Exception {
+        while (true) {
+            boolean open = false;
+            for (BaresipPhone p : phones) {
+                if (!p.openCalls(since).isEmpty()) {
+                    open = true;
+                    p.hangUp();
+                }
+            }
+            if (!open || System.currentTimeMillis() > until) {
+                return;
+            }
+            long asked = System.currentTimeMillis();
+            phones.get(0).await(e -> e.type().equals("CALL_CLOSED") && e.atMillis() >= asked, Duration.ofMillis(200));
+        }
+    }
+
+    private static void dialAt(BaresipPhone phone, String uri, long epochMillis) {
+        long wait = epochMillis - System.currentTimeMillis();
+        if (wait > 0) {
+            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(wait));
+        }
+        try {
+            phone.dial(uri);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    private void awaitQuiet(GlareStatus status) throws TimeoutException {
+        BoundedWait.untilTrue("no INVITE pending at the plugin", WAIT, () -> status.pendingInvites() == 0);
+    }
+
+    private BaresipPhone phone(SipUser user, AnswerMode mode) throws Exception {
+        BaresipPhone p = BaresipPhone.start(FOLDER, user.name(), user.password(), runtime.sipAddress(), runtime.domain(), mode);
+        phones.add(p);
+        // the phone registers before its control port is open (its REGISTER_OK event is gone): the
+        // server's location service says whether it did, with the phone's own contact port
+        String port = ":" + p.sipPort();
+        try {
+            BoundedWait.untilTrue(user.name() + " registered from port " + p.sipPort(), WAIT,
+                    () -> locations.lookup(aor(user)).map(r -> r.bindings().stream()
+                            .anyMatch(b -> b.contact().contains(port))).orElse(false));
+        } catch (TimeoutException e) {
+            throw new AssertionError(user.name() + " did not register: " + p.events() + "\n" + p.log(), e);
+        }
+        return p;
+    }
+
+    private String uri(SipUser user) {
+        return "sip:" + user.name() + "@" + runtime.domain();
+    }
+
+    private String aor(SipUser user) {
+        return TestUsers.aor(runtime, user);
+    }
+
+    private Optional<GlareStatus> status() {
+        ServiceReference<GlareStatus> ref = context.getServiceReference(GlareStatus.class);
+        return ref == null ? Optional.empty() : Optional.ofNullable(context.getService(ref));
+    }
+}
