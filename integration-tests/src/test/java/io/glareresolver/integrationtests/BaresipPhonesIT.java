@@ -58,9 +58,9 @@ class BaresipPhonesIT {
     private static final int ROUNDS = Integer.getInteger("glare.it.baresipRounds", 12);
     private static final Path FOLDER = Path.of("target", "baresip-phones");
 
-    // users of this class only (ids 3101..)
-    static final SipUser BR_ALICE = new SipUser("br-alice", "br-alice-pw-1", 3101);
-    static final SipUser BR_BOB = new SipUser("br-bob", "br-bob-pw-2", 3102);
+    // users of this class only (ids 3401..)
+    static final SipUser BR_ALICE = new SipUser("br-alice", "br-alice-pw-1", 3401);
+    static final SipUser BR_BOB = new SipUser("br-bob", "br-bob-pw-2", 3402);
 
     @ArquillianResource
     private EmbeddedGlareRuntime runtime;
