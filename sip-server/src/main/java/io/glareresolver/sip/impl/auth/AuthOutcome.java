@@ -13,7 +13,13 @@ public enum AuthOutcome {
     /** A nonce we did not issue, an algorithm or qop we did not offer: challenge afresh. */
     BAD_CHALLENGE_ANSWER(401, false),
     /** Unknown user or wrong response: refuse (403), never register. */
-    BAD_CREDENTIALS(403, false);
+    BAD_CREDENTIALS(403, false),
+    /**
+     * The digest {@code uri} names another resource than the Request-URI: 400 (RFC 2617 §3.2.2.5,
+     * "the server SHOULD check that the [digest-uri] identifies the same resource as the
+     * Request-URI"), so that an answer computed for one request cannot be used for another.
+     */
+    URI_MISMATCH(400, false);
 
     private final int status;
     private final boolean stale;
@@ -23,7 +29,7 @@ public enum AuthOutcome {
         this.stale = stale;
     }
 
-    /** 401 for a challenge (407 when a proxy challenges), 403 for a refusal; 0 when accepted. */
+    /** 401 for a challenge (407 when a proxy challenges), 403 for a refusal, 400 for a foreign uri; 0 when accepted. */
     public int status() {
         return status;
     }

@@ -39,6 +39,16 @@ public final class DigestVerifier {
     /** As above, accepting only the {@code offered} algorithms (an answer with another is challenged afresh). */
     public Result verify(DigestCredentials creds, String method, String realm, Function<String, Optional<SipUser>> users,
                          java.util.Collection<DigestAlgorithm> offered) {
+        return verify(creds, method, realm, users, offered, null);
+    }
+
+    /**
+     * As above; with a {@code requestUri}, a good answer whose digest {@code uri} names another
+     * resource is {@link AuthOutcome#URI_MISMATCH} (checked once the response matched: it cannot
+     * tell anything about the password).
+     */
+    public Result verify(DigestCredentials creds, String method, String realm, Function<String, Optional<SipUser>> users,
+                         java.util.Collection<DigestAlgorithm> offered, String requestUri) {
         if (creds == null) {
             return Result.of(AuthOutcome.MISSING);
         }
@@ -70,6 +80,9 @@ public final class DigestVerifier {
         }
         if (!match) {
             return Result.of(AuthOutcome.BAD_CREDENTIALS);
+        }
+        if (requestUri != null && !DigestUri.sameResource(creds.uri(), requestUri)) {
+            return Result.of(AuthOutcome.URI_MISMATCH);
         }
         return switch (nonce) {
             case VALID -> new Result(AuthOutcome.ACCEPTED, user);

@@ -17,7 +17,6 @@ import javax.sip.address.URI;
 import javax.sip.header.CSeqHeader;
 import javax.sip.header.FromHeader;
 import javax.sip.header.MaxForwardsHeader;
-import javax.sip.header.ProxyAuthorizationHeader;
 import javax.sip.header.RecordRouteHeader;
 import javax.sip.header.RouteHeader;
 import javax.sip.header.ToHeader;
@@ -33,9 +32,6 @@ import io.glareresolver.sip.api.InviteAction;
 import io.glareresolver.sip.api.InviteEnd;
 import io.glareresolver.sip.api.Registration;
 import io.glareresolver.sip.api.ResponseAction;
-import io.glareresolver.sip.impl.auth.AuthOutcome;
-import io.glareresolver.sip.impl.auth.DigestChallenges;
-import io.glareresolver.sip.impl.auth.DigestCredentials;
 import io.glareresolver.sip.impl.auth.DigestVerifier;
 import io.glareresolver.sip.impl.auth.NonceService;
 import io.glareresolver.sip.impl.config.ServerSettings;
@@ -60,9 +56,7 @@ public final class InviteProxy {
     private final SipContext sip;
     private final UserDirectory users;
     private final LocationTable locations;
-    private final NonceService nonces;
-    private final DigestVerifier verifier;
-    private final DigestChallenges challenges;
+    private final ProxyAuthentication authentication;
     private final InterceptorChain chain;
     private final ScheduledExecutorService timers;
     private final long timerCMillis;
@@ -80,9 +74,7 @@ public final class InviteProxy {
         this.sip = sip;
         this.users = users;
         this.locations = locations;
-        this.nonces = nonces;
-        this.verifier = verifier;
-        this.challenges = new DigestChallenges(sip.headers());
+        this.authentication = new ProxyAuthentication(sip, users, nonces, verifier);
         this.chain = chain;
         this.timers = timers;
         this.timerCMillis = timerCMillis;
@@ -110,28 +102,12 @@ public final class InviteProxy {
             throws Exception {
         long receivedNanos = System.nanoTime();
         ServerSettings s = sip.settings();
-        DigestCredentials creds = DigestChallenges.credentials(req, true, s.realm());
-        DigestVerifier.Result auth = verifier.verify(creds, Request.INVITE, s.realm(), users::find, s.verifiedAlgorithms());
-        if (auth.outcome() != AuthOutcome.ACCEPTED) {
-            if (auth.outcome().challenges()) {
-                Response r = sip.response(req, Response.PROXY_AUTHENTICATION_REQUIRED, null);
-                challenges.addTo(r, true, s.realm(), nonces.issue(), auth.outcome().stale(), s.digestAlgorithms());
-                sip.send(st, r, callId);
-                challenged.challenged(callId, receivedNanos);
-                LOG.info("[{}] INVITE challenged (407): {}", callId, auth.outcome());
-            } else {
-                LOG.info("[{}] INVITE refused: bad credentials for '{}'", callId, creds == null ? "?" : creds.username());
-                sip.respond(st, req, Response.FORBIDDEN, "Bad credentials", callId);
-            }
+        Optional<SipUser> authenticated = authentication.authenticate(req, st, callId,
+                () -> challenged.challenged(callId, receivedNanos));
+        if (authenticated.isEmpty()) {
             return;
         }
-        SipUser user = auth.user().orElseThrow();
-        URI fromUri = ((FromHeader) req.getHeader(FromHeader.NAME)).getAddress().getURI();
-        if (!(fromUri instanceof SipURI from) || !user.name().equals(from.getUser()) || !sip.isLocalHost(from.getHost())) {
-            LOG.info("[{}] INVITE refused: From {} is not the authenticated user {}", callId, fromUri, user.name());
-            sip.respond(st, req, Response.FORBIDDEN, "From does not match the authenticated user", callId);
-            return;
-        }
+        SipUser user = authenticated.get();
         String fromAor = user.name() + "@" + s.domain();
         Optional<Registration> caller = locations.lookup(fromAor);
         if (caller.isEmpty()) {
@@ -153,16 +129,7 @@ public final class InviteProxy {
             sip.respond(st, req, Response.TEMPORARILY_UNAVAILABLE, "Not registered", callId);
             return;
         }
-        // §22.3: a proxy that has consumed its own credentials passes no Proxy-Authorization for its realm
-        Request working = (Request) req.clone();
-        working.removeHeader(ProxyAuthorizationHeader.NAME);
-        java.util.Iterator<?> pa = req.getHeaders(ProxyAuthorizationHeader.NAME);
-        while (pa.hasNext()) {
-            ProxyAuthorizationHeader h = (ProxyAuthorizationHeader) pa.next();
-            if (!s.realm().equals(h.getRealm())) {
-                working.addHeader(h);
-            }
-        }
+        Request working = authentication.withoutOurCredentials(req);
         ProxiedInvite invite = new ProxiedInvite(this, "inv-" + ids.incrementAndGet(), st, req, callId, fromAor, toAor,
                 caller, callee, System.nanoTime(), loopHash, maxForwards);
         invite.dialledNanos = challenged.dialled(callId, invite.receivedNanos);

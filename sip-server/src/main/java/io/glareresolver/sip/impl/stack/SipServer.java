@@ -50,6 +50,7 @@ import io.glareresolver.sip.impl.location.SubscriberStore;
 import io.glareresolver.sip.impl.proxy.HopGuard;
 import io.glareresolver.sip.impl.proxy.InterceptorChain;
 import io.glareresolver.sip.impl.proxy.InviteProxy;
+import io.glareresolver.sip.impl.proxy.ProxyAuthentication;
 import io.glareresolver.sip.impl.proxy.RequestRelay;
 import io.glareresolver.sip.impl.proxy.ResponseRouter;
 import io.glareresolver.sip.impl.registrar.Registrar;
@@ -77,6 +78,8 @@ public final class SipServer implements SipListener {
     private Registrar registrar;
     private InviteProxy invites;
     private RequestRelay relay;
+    /** Out-of-dialog requests to users other than INVITE are authenticated like it (§22.3). */
+    private ProxyAuthentication authentication;
     private ResponseRouter responses;
     private ScheduledExecutorService timers;
 
@@ -175,6 +178,7 @@ public final class SipServer implements SipListener {
                 invites = new InviteProxy(sip, store.users(), store.locations(), nonces, registrar.verifier(),
                         interceptors, timers, timerCMillis);
                 relay = new RequestRelay(sip);
+                authentication = new ProxyAuthentication(sip, store.users(), nonces, registrar.verifier());
                 responses = new ResponseRouter(sip, invites, relay);
                 provider.addSipListener(this);
                 stack.start();
@@ -480,10 +484,19 @@ public final class SipServer implements SipListener {
             invites.onInvite(req, st, callId, loopHash, mf);
             return;
         }
-        // an out-of-dialog request to a user (OPTIONS, MESSAGE, ...): to the user's binding
+        // an out-of-dialog request to a user (OPTIONS, MESSAGE, SUBSCRIBE, NOTIFY, REFER, ...): from an
+        // authenticated user only, as INVITE (without it anyone could send "from alice"); ACK cannot
+        // be challenged (§22.1) and out of a dialog it acknowledges nothing we sent
+        if (Request.ACK.equals(method)) {
+            LOG.info("[{}] ACK outside a dialog to {} dropped", callId, ruri);
+            return;
+        }
+        if (authentication.authenticate(req, st, callId, () -> { }).isEmpty()) {
+            return;
+        }
         Optional<URI> target = bindingOf(req, st, ruri, callId);
         if (target.isPresent()) {
-            relay.forward(req, st, target.get(), mf, loopHash, callId);
+            relay.forward(authentication.withoutOurCredentials(req), st, target.get(), mf, loopHash, callId);
         }
     }
 

@@ -377,6 +377,74 @@ class SipServerFunctionalTest {
         assertNotNull(ok.getHeader("Allow"));
     }
 
+    /** An out-of-dialog MESSAGE to bob, sent by {@code phone} as {@code fromUser}, through the proxy. */
+    private static Request message(TestPhone phone, String callId, long seq) throws Exception {
+        Request m = phone.request(Request.MESSAGE, phone.aor("bob"), "bob", null, callId, seq);
+        phone.routeViaProxy(m);
+        m.setContent("hello".getBytes(java.nio.charset.StandardCharsets.UTF_8),
+                phone.hf.createContentTypeHeader("text", "plain"));
+        return m;
+    }
+
+    @Test
+    void anOutOfDialogMessageIsRelayedOnlyFromTheAuthenticatedSender() throws Exception {
+        TestPhone alice = registered("alice", "udp");
+        TestPhone bob = registered("bob", "udp");
+        // no credentials: 407, nothing reaches bob (it was relayed as "from alice" before)
+        String callId = "msg-" + TestPhone.tag();
+        alice.send(message(alice, callId, 1));
+        Response challenge = alice.expectFinal();
+        assertEquals(407, challenge.getStatusCode());
+        assertTrue(bob.noRequest(Request.MESSAGE, 500), "an unauthenticated MESSAGE reached bob");
+
+        // alice's own credentials: relayed, without the Proxy-Authorization the proxy consumed (§22.3)
+        Request signed = message(alice, callId, 2);
+        signed.addHeader(alice.authorization(challenge, DigestAlgorithm.MD5, Request.MESSAGE,
+                signed.getRequestURI().toString(), "alice-pw", true));
+        alice.send(signed);
+        RequestEvent got = bob.expectRequest(Request.MESSAGE);
+        assertNull(got.getRequest().getHeader("Proxy-Authorization"), "our realm's credentials passed on");
+        bob.respond(bob.serverTransaction(got), 200, null);
+        assertEquals(200, alice.expectFinal().getStatusCode());
+    }
+
+    @Test
+    void aMessageFromSomeoneElsesAddressIsRefusedEvenWithGoodCredentials() throws Exception {
+        TestPhone mallory = phone("alice", "alice-pw", "udp"); // alice's own credentials, carol's address in From
+        TestPhone bob = registered("bob", "udp");
+        String callId = "msg-" + TestPhone.tag();
+        Request m = message(mallory, callId, 1);
+        mallory.send(m);
+        Response challenge = mallory.expectFinal();
+        assertEquals(407, challenge.getStatusCode());
+        Request forged = message(mallory, callId, 2);
+        forged.setHeader(mallory.hf.createFromHeader(mallory.af.createAddress(mallory.aor("carol")), TestPhone.tag()));
+        forged.addHeader(mallory.authorization(challenge, DigestAlgorithm.MD5, Request.MESSAGE,
+                forged.getRequestURI().toString(), "alice-pw", true));
+        mallory.send(forged);
+        Response r = mallory.expectFinal();
+        assertEquals(403, r.getStatusCode(), r.toString());
+        assertTrue(bob.noRequest(Request.MESSAGE, 500), "a MESSAGE from a forged address reached bob");
+    }
+
+    @Test
+    void digestAnswerForAnotherRequestUriGets400() throws Exception {
+        TestPhone alice = registered("alice", "udp");
+        TestPhone bob = registered("bob", "udp");
+        String callId = "uri-" + TestPhone.tag();
+        alice.send(message(alice, callId, 1));
+        Response challenge = alice.expectFinal();
+        assertEquals(407, challenge.getStatusCode());
+        Request again = message(alice, callId, 2);
+        // a good answer, computed for another resource than the Request-URI (RFC 2617 §3.2.2.5)
+        again.addHeader(alice.authorization(challenge, DigestAlgorithm.MD5, Request.MESSAGE, "sip:carol@127.0.0.1",
+                "alice-pw", true));
+        alice.send(again);
+        Response r = alice.expectFinal();
+        assertEquals(400, r.getStatusCode(), r.toString());
+        assertTrue(bob.noRequest(Request.MESSAGE, 300), "relayed although the answer was for another resource");
+    }
+
     @Test
     void malformedRequestGets400() throws Exception {
         String msg = "INVITE sip:bob@127.0.0.1 SIP/2.0\r\n"
