@@ -60,9 +60,9 @@ import java.util.concurrent.TimeUnit;
  * final response has just been relayed (a phone's immediate 486 overtook its own INVITE, which
  * was on its 407 round trip), or answered within {@link #ANSWER_CROSSING_WINDOW_MILLIS} (an
  * auto-answering phone). Such INVITEs are kept in {@link #finishing} until their ACK or that window.
- * Only an INVITE its caller dialled before its answer to the first reached the server
- * ({@link InitialInvite#dialledNanos()}: the challenged attempt) crossed it late; one dialled after
- * is a call back.
+ * Only an INVITE its caller dialled before its answer to the first reached the server, or within
+ * {@link #DIALLED_WITH_ANSWER_MILLIS} of it ({@link InitialInvite#dialledNanos()}: the challenged
+ * attempt), crossed it late; one dialled later is a call back.
  *
  * <p>Plain Java: no OSGi type, so it can be driven by the DS component or by any host of the SPI.
  */
@@ -99,6 +99,14 @@ public final class GlareResolver implements InviteInterceptor, RegistrationInter
      * 407 round trip (milliseconds there), and answered 491 rather than becoming a second call.
      */
     static final long ANSWER_CROSSING_WINDOW_MILLIS = 500;
+
+    /**
+     * An INVITE dialled up to this long after its caller's answer to the first reached the server
+     * still crossed it: a phone told to dial at the instant it auto-answers (baresip: the answer
+     * went out a few ms before the dial) meant the same call. No user redials that fast; a call
+     * back after a short call comes later (a new Net::SIP process: hundreds of ms).
+     */
+    static final long DIALLED_WITH_ANSWER_MILLIS = 100;
     private final LadderListener ladder;
     private volatile GlareSettings settings;
     private volatile PendingInvites<TrackedInvite> pending;
@@ -266,8 +274,9 @@ public final class GlareResolver implements InviteInterceptor, RegistrationInter
             if (progress == ServerCrossing.FirstProgress.REJECTED && first.ended) {
                 return null; // the first's caller is idle again
             }
-            if (first.finalStatus != 0 && second.invite.dialledNanos() > first.finalNanos) {
-                // its caller dialled (its first, challenged attempt) after it answered the first
+            if (first.finalStatus != 0 && second.invite.dialledNanos()
+                    > first.finalNanos + TimeUnit.MILLISECONDS.toNanos(DIALLED_WITH_ANSWER_MILLIS)) {
+                // its caller dialled (its first, challenged attempt) well after it answered the first
                 // INVITE: a call back, not a crossing (e.g. a short call, its BYE, then the call back)
                 return null;
             }

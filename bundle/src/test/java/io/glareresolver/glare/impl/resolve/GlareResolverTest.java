@@ -58,7 +58,13 @@ class GlareResolverTest {
         final List<InviteAction> released = new CopyOnWriteArrayList<>();
         final AtomicInteger cancels = new AtomicInteger();
         /** Its caller dialled when the double was made (its first, challenged attempt reached the proxy). */
-        final long dialled = System.nanoTime();
+        long dialled = System.nanoTime();
+
+        /** Its caller dialled {@code millis} from now (a later dial: a call back). */
+        ProxyInvite dialledIn(long millis) {
+            dialled = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(millis);
+            return this;
+        }
 
         ProxyInvite(String from, String to, long endpointId, boolean aware) {
             this.callId = from.substring(0, from.indexOf('@')) + "-" + id;
@@ -213,14 +219,27 @@ class GlareResolverTest {
     }
 
     @Test
+    void aPhoneThatDialledAtTheInstantItAutoAnswered_noSecondCall() throws Exception {
+        GlareResolver r = resolver(60_000);
+        ProxyInvite a = alice();
+        r.onInitialInvite(a);
+        r.onFinalResponse(a, new Response(200, "OK"));
+        r.onEnd(a, InviteEnd.ANSWERED);
+        // bob's phone answered and then dialled alice a few ms later, as it was told to at that instant
+        InviteAction late = r.onInitialInvite(bob().dialledIn(5));
+        assertKind(InviteAction.Kind.ANSWER, late);
+        assertEquals(491, late.status());
+    }
+
+    @Test
     void aPlainPhoneCallingBackAfterAShortAnsweredCallPlacesANewCall() throws Exception {
         GlareResolver r = resolver(60_000);
         ProxyInvite a = alice();
         r.onInitialInvite(a);
         r.onFinalResponse(a, new Response(200, "OK"));
         r.onEnd(a, InviteEnd.ANSWERED);
-        // the call's BYE, then bob dials alice: within the late-crossing window, but dialled after his answer
-        ProxyInvite callBack = bob();
+        // the call's BYE, then bob dials alice: within the late-crossing window, but dialled 300 ms after his answer
+        ProxyInvite callBack = bob().dialledIn(300);
         assertKind(InviteAction.Kind.FORWARD, r.onInitialInvite(callBack));
         assertEquals(0, r.counters().crossingsSeen());
     }
@@ -231,8 +250,8 @@ class GlareResolverTest {
         ProxyInvite a = alice();
         r.onInitialInvite(a);
         r.onFinalResponse(a, new Response(486, "Busy Here"));
-        // bob rejected alice and dials her before her ACK came: a call back, not a crossing
-        assertKind(InviteAction.Kind.FORWARD, r.onInitialInvite(bob()));
+        // bob rejected alice and dials her 300 ms later, before her ACK came: a call back, not a crossing
+        assertKind(InviteAction.Kind.FORWARD, r.onInitialInvite(bob().dialledIn(300)));
         assertEquals(0, r.counters().crossingsSeen());
     }
 
