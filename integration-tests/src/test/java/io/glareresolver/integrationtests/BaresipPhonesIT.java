@@ -23,9 +23,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
-import org.osgi.framework.Bundle;
 import org.osgi.framework.BundleContext;
-import org.osgi.framework.ServiceReference;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -78,21 +76,7 @@ class BaresipPhonesIT {
 
     @BeforeEach
     void shippedSettings() throws Exception {
-        locations = runtime.awaitService(LocationService.class, WAIT);
-        if (locations.endpointId(aor(BR_BOB)).isEmpty()) {
-            runtime.users().write(BR_ALICE, BR_BOB);
-        }
-        BoundedWait.untilTrue("the SIP server to load this class's users", Duration.ofSeconds(20),
-                () -> locations.endpointId(aor(BR_BOB)).isPresent());
-        for (Bundle b : context.getBundles()) {
-            if ("io.glareresolver.glare".equals(b.getSymbolicName()) && b.getState() != Bundle.ACTIVE) {
-                b.start(); // another class may have stopped it
-            }
-        }
-        // the plugin as shipped: no property set (etc/io.glareresolver.glare.cfg has every line commented)
-        runtime.configurationAdmin().update(GlareStatus.PID, new HashMap<>());
-        BoundedWait.untilTrue("the plugin enabled with its shipped settings", WAIT,
-                () -> status().map(s -> s.enabled() && s.tiebreakSource().equals("endpoint")).orElse(false));
+        locations = ShippedSettings.apply(runtime, context, BR_ALICE, BR_BOB);
     }
 
     @AfterEach
@@ -187,7 +171,9 @@ class BaresipPhonesIT {
             // settled: both phones in the same call, or nothing more will come (bounded)
             long settleBy = at + roundMs - 1200;
             while (System.currentTimeMillis() < settleBy && !oneSharedSession(alice, bob, at)) {
-                alice.await(e -> false, Duration.ofMillis(50)); // a bounded wait on the phones' events
+                long checked = System.currentTimeMillis();
+                // wakes on alice's next event; bob's are seen at the latest 50 ms later
+                alice.await(e -> e.atMillis() >= checked, Duration.ofMillis(50));
             }
             List<Event> aliceUp = alice.events("CALL_ESTABLISHED", at);
             List<Event> bobUp = bob.events("CALL_ESTABLISHED", at);
@@ -311,7 +297,6 @@ class BaresipPhonesIT {
     }
 
     private Optional<GlareStatus> status() {
-        ServiceReference<GlareStatus> ref = context.getServiceReference(GlareStatus.class);
-        return ref == null ? Optional.empty() : Optional.ofNullable(context.getService(ref));
+        return ShippedSettings.status(context);
     }
 }

@@ -22,9 +22,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
-import org.osgi.framework.Bundle;
 import org.osgi.framework.BundleContext;
-import org.osgi.framework.ServiceReference;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -77,21 +75,7 @@ class LinphonePhonesIT {
 
     @BeforeEach
     void shippedSettings() throws Exception {
-        locations = runtime.awaitService(LocationService.class, WAIT);
-        if (locations.endpointId(aor(LP_BOB)).isEmpty()) {
-            runtime.users().write(LP_ALICE, LP_BOB);
-        }
-        BoundedWait.untilTrue("the SIP server to load this class's users", Duration.ofSeconds(20),
-                () -> locations.endpointId(aor(LP_BOB)).isPresent());
-        for (Bundle b : context.getBundles()) {
-            if ("io.glareresolver.glare".equals(b.getSymbolicName()) && b.getState() != Bundle.ACTIVE) {
-                b.start(); // another class may have stopped it
-            }
-        }
-        // the plugin as shipped: no property set (etc/io.glareresolver.glare.cfg has every line commented)
-        runtime.configurationAdmin().update(GlareStatus.PID, new HashMap<>());
-        BoundedWait.untilTrue("the plugin enabled with its shipped settings", WAIT,
-                () -> status().map(s -> s.enabled() && s.tiebreakSource().equals("endpoint")).orElse(false));
+        locations = ShippedSettings.apply(runtime, context, LP_ALICE, LP_BOB);
     }
 
     @AfterEach
@@ -280,7 +264,6 @@ class LinphonePhonesIT {
     }
 
     private Optional<GlareStatus> status() {
-        ServiceReference<GlareStatus> ref = context.getServiceReference(GlareStatus.class);
-        return ref == null ? Optional.empty() : Optional.ofNullable(context.getService(ref));
+        return ShippedSettings.status(context);
     }
 }

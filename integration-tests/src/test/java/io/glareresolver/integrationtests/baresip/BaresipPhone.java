@@ -141,7 +141,7 @@ public final class BaresipPhone implements AutoCloseable {
                     throw new IOException("baresip for " + user + " did not open its control port "
                             + controlPort + ":\n" + log(dir), e);
                 }
-                Thread.sleep(100); // a bounded poll of a port that is not yet open
+                p.waitFor(100, TimeUnit.MILLISECONDS); // returns at once if baresip exits: then reported above
             }
         }
     }

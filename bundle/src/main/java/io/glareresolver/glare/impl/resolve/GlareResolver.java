@@ -107,6 +107,7 @@ public final class GlareResolver implements InviteInterceptor, RegistrationInter
      * back after a short call comes later (a new Net::SIP process: hundreds of ms).
      */
     static final long DIALLED_WITH_ANSWER_MILLIS = 100;
+    private static final long DIALLED_WITH_ANSWER_NANOS = TimeUnit.MILLISECONDS.toNanos(DIALLED_WITH_ANSWER_MILLIS);
     private final LadderListener ladder;
     private volatile GlareSettings settings;
     private volatile PendingInvites<TrackedInvite> pending;
@@ -274,8 +275,7 @@ public final class GlareResolver implements InviteInterceptor, RegistrationInter
             if (progress == ServerCrossing.FirstProgress.REJECTED && first.ended) {
                 return null; // the first's caller is idle again
             }
-            if (first.finalStatus != 0 && second.invite.dialledNanos()
-                    > first.finalNanos + TimeUnit.MILLISECONDS.toNanos(DIALLED_WITH_ANSWER_MILLIS)) {
+            if (first.finalStatus != 0 && second.invite.dialledNanos() > first.finalNanos + DIALLED_WITH_ANSWER_NANOS) {
                 // its caller dialled (its first, challenged attempt) well after it answered the first
                 // INVITE: a call back, not a crossing (e.g. a short call, its BYE, then the call back)
                 return null;
