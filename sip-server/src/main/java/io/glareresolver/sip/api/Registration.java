@@ -29,12 +29,35 @@ public record Registration(String aor, long endpointId, List<Binding> bindings) 
      *                  last refreshed it (lower-case), e.g. {@code glare}
      * @param callId    Call-ID of that REGISTER
      * @param cseq      CSeq number of that REGISTER
+     * @param q         the Contact's {@code q} parameter, 0 to 1 (RFC 3261 §20.10: "the relative
+     *                  preference of the ... contact"), or {@link #NO_Q} when it had none; since 1.4.0
      */
-    public record Binding(String contact, Instant expiresAt, Set<String> supported, String callId, long cseq) {
+    public record Binding(String contact, Instant expiresAt, Set<String> supported, String callId, long cseq,
+                          float q) {
+
+        /** The value of {@link #q()} for a Contact registered without a {@code q} parameter. */
+        public static final float NO_Q = -1f;
+
         public Binding {
             Objects.requireNonNull(contact, "contact");
             Objects.requireNonNull(expiresAt, "expiresAt");
             supported = Set.copyOf(supported);
+            if (q != NO_Q && !(q >= 0f && q <= 1f)) {
+                throw new IllegalArgumentException("q must be between 0 and 1: " + q);
+            }
+        }
+
+        /** A binding registered without a {@code q} parameter (the 1.3 constructor). */
+        public Binding(String contact, Instant expiresAt, Set<String> supported, String callId, long cseq) {
+            this(contact, expiresAt, supported, callId, cseq, NO_Q);
+        }
+
+        /**
+         * The preference forking uses: the {@code q} value, and 1.0 for a Contact without one (the
+         * highest: a phone that names no preference is tried with the first).
+         */
+        public float preference() {
+            return q == NO_Q ? 1f : q;
         }
     }
 

@@ -48,6 +48,11 @@ public @interface ServerConfig {
                     @org.osgi.service.metatype.annotations.Option(label = "SHA-256", value = "SHA-256")})
     String[] digest_accepted() default {"MD5", "SHA-256"};
 
+    @AttributeDefinition(name = "Ring time per q-value (s)", type = AttributeType.INTEGER, min = "0", max = "180",
+            description = "a call forks to all of a user's phones with the highest q-value at once; the next "
+            + "q-value's phones ring when those all failed or rang this long unanswered (0: no limit)")
+    int fork_group$_$ring$_$time() default ServerSettings.DEFAULT_FORK_GROUP_RING_TIME;
+
     @AttributeDefinition(name = "Nonce lifetime (s)", type = AttributeType.INTEGER, min = "10", max = "86400")
     int nonce_lifetime() default ServerSettings.DEFAULT_NONCE_LIFETIME;
 

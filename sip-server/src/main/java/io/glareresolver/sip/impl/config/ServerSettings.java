@@ -30,11 +30,13 @@ import io.glareresolver.sip.impl.auth.DigestAlgorithm;
  *                       only the first one
  * @param acceptedDigestAlgorithms the algorithms a client may answer with besides those challenged
  *                       (a UA that chooses SHA-256 keeps it); see {@link #verifiedAlgorithms()}
+ * @param forkGroupRingTime how long the bindings of one q-value ring before the next q-value's
+ *                       are tried (serial forking); zero: until they all fail or Timer C
  */
 public record ServerSettings(String address, int port, Set<Transport> transports, String domain, String realm,
                              Path usersFile, Duration nonceLifetime, int expiresMin, int expiresMax,
                              int expiresDefault, List<DigestAlgorithm> digestAlgorithms,
-                             List<DigestAlgorithm> acceptedDigestAlgorithms) {
+                             List<DigestAlgorithm> acceptedDigestAlgorithms, Duration forkGroupRingTime) {
 
     /** Config Admin PID of the server settings (no '-': FileInstall splits factory PIDs at it). */
     public static final String PID = "io.glareresolver.sip.server";
@@ -47,6 +49,8 @@ public record ServerSettings(String address, int port, Set<Transport> transports
     public static final int DEFAULT_EXPIRES_MIN = 60;
     public static final int DEFAULT_EXPIRES_MAX = 7200;
     public static final int DEFAULT_EXPIRES_DEFAULT = 3600;
+    /** Kamailio's {@code fr_inv_timer} is 120 s; a phone that rang 30 s unanswered is not picked up. */
+    public static final int DEFAULT_FORK_GROUP_RING_TIME = 30;
 
     public ServerSettings {
         Objects.requireNonNull(address, "address");
@@ -54,6 +58,7 @@ public record ServerSettings(String address, int port, Set<Transport> transports
         Objects.requireNonNull(realm, "realm");
         Objects.requireNonNull(usersFile, "usersFile");
         Objects.requireNonNull(nonceLifetime, "nonceLifetime");
+        Objects.requireNonNull(forkGroupRingTime, "forkGroupRingTime");
         if (transports.isEmpty()) {
             throw new IllegalArgumentException("at least one transport");
         }
@@ -91,7 +96,7 @@ public record ServerSettings(String address, int port, Set<Transport> transports
         return new Builder().address(address).port(port).transports(transports).domain(domain).realm(realm)
                 .usersFile(usersFile).nonceLifetime(nonceLifetime).expiresMin(expiresMin).expiresMax(expiresMax)
                 .expiresDefault(expiresDefault).digestAlgorithms(digestAlgorithms)
-                .acceptedDigestAlgorithms(acceptedDigestAlgorithms);
+                .acceptedDigestAlgorithms(acceptedDigestAlgorithms).forkGroupRingTime(forkGroupRingTime);
     }
 
     /** True if the listening points differ (address, port or transports): the stack must rebind. */
@@ -112,6 +117,7 @@ public record ServerSettings(String address, int port, Set<Transport> transports
         private int expiresDefault = DEFAULT_EXPIRES_DEFAULT;
         private List<DigestAlgorithm> digestAlgorithms = List.of(DigestAlgorithm.MD5);
         private List<DigestAlgorithm> acceptedDigestAlgorithms = List.of(DigestAlgorithm.MD5, DigestAlgorithm.SHA_256);
+        private Duration forkGroupRingTime = Duration.ofSeconds(DEFAULT_FORK_GROUP_RING_TIME);
 
         private Builder() {
         }
@@ -128,10 +134,12 @@ public record ServerSettings(String address, int port, Set<Transport> transports
         public Builder expiresDefault(int v) { expiresDefault = v; return this; }
         public Builder digestAlgorithms(List<DigestAlgorithm> v) { digestAlgorithms = v; return this; }
         public Builder acceptedDigestAlgorithms(List<DigestAlgorithm> v) { acceptedDigestAlgorithms = v; return this; }
+        public Builder forkGroupRingTime(Duration v) { forkGroupRingTime = v; return this; }
 
         public ServerSettings build() {
             return new ServerSettings(address, port, transports, domain, realm, usersFile, nonceLifetime,
-                    expiresMin, expiresMax, expiresDefault, digestAlgorithms, acceptedDigestAlgorithms);
+                    expiresMin, expiresMax, expiresDefault, digestAlgorithms, acceptedDigestAlgorithms,
+                    forkGroupRingTime);
         }
     }
 }

@@ -40,6 +40,7 @@ public final class SettingsReader {
     public static final String EXPIRES_DEFAULT = "expires.default";
     public static final String DIGEST_ALGORITHMS = "digest.algorithms";
     public static final String DIGEST_ACCEPTED = "digest.accepted";
+    public static final String FORK_GROUP_RING_TIME = "fork.group-ring-time";
 
     private static final Logger LOG = LoggerFactory.getLogger(SettingsReader.class);
     // RFC 3261 §25.1 hostname / IPv4 / bracket-less IPv6 characters
@@ -78,6 +79,9 @@ public final class SettingsReader {
         apply(props, DIGEST_ACCEPTED, SettingsReader::algorithms, b::acceptedDigestAlgorithms,
                 d.acceptedDigestAlgorithms());
         apply(props, NONCE_LIFETIME, v -> Duration.ofSeconds(intIn(v, 10, 86400)), b::nonceLifetime, d.nonceLifetime());
+        // at most Timer C (181 s): beyond it the whole INVITE is over anyway
+        apply(props, FORK_GROUP_RING_TIME, v -> Duration.ofSeconds(intIn(v, 0, 180)), b::forkGroupRingTime,
+                d.forkGroupRingTime());
 
         int min = expires(props, EXPIRES_MIN, d.expiresMin(), previous.expiresMin());
         int max = expires(props, EXPIRES_MAX, d.expiresMax(), previous.expiresMax());

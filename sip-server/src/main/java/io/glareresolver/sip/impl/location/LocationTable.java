@@ -23,8 +23,12 @@ import io.glareresolver.sip.api.Registration.Binding;
  */
 public final class LocationTable implements LocationService {
 
-    /** One requested change: {@code seconds} 0 removes the binding. */
-    public record Change(String contact, int seconds, Set<String> supported) {
+    /** One requested change: {@code seconds} 0 removes the binding; {@code q} as in {@link Binding#q()}. */
+    public record Change(String contact, int seconds, Set<String> supported, float q) {
+
+        public Change(String contact, int seconds, Set<String> supported) {
+            this(contact, seconds, supported, Binding.NO_Q);
+        }
     }
 
     /** The outcome of a REGISTER's changes. */
@@ -155,7 +159,7 @@ public final class LocationTable implements LocationService {
                     next.remove(existing);
                 }
                 if (c.seconds() > 0) {
-                    next.add(new Binding(c.contact(), now.plusSeconds(c.seconds()), c.supported(), callId, cseq));
+                    next.add(new Binding(c.contact(), now.plusSeconds(c.seconds()), c.supported(), callId, cseq, c.q()));
                 }
             }
             return next.isEmpty() ? null : new Entry(endpointId, next);

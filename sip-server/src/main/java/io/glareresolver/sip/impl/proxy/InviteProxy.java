@@ -1,6 +1,5 @@
 package io.glareresolver.sip.impl.proxy;
 
-import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -36,6 +35,8 @@ import io.glareresolver.sip.impl.auth.DigestVerifier;
 import io.glareresolver.sip.impl.auth.NonceService;
 import io.glareresolver.sip.impl.config.ServerSettings;
 import io.glareresolver.sip.impl.config.Transport;
+import io.glareresolver.sip.impl.fork.BestResponse;
+import io.glareresolver.sip.impl.fork.TargetSet;
 import io.glareresolver.sip.impl.location.LocationTable;
 import io.glareresolver.sip.impl.stack.SipContext;
 import io.glareresolver.sip.impl.users.SipUser;
@@ -43,14 +44,19 @@ import io.glareresolver.sip.impl.users.UserDirectory;
 
 /**
  * The stateful proxy for initial INVITEs between registered users (RFC 3261 §16), with the
- * interceptor whiteboard: one branch per INVITE, to the callee's most recently refreshed binding.
+ * interceptor whiteboard. An INVITE forks to every binding of the callee: the bindings of the
+ * highest q-value at once, the next q-value's when all of those failed or rang longer than
+ * {@code fork.group-ring-time} ({@link TargetSet}); the first 2xx is forwarded and the other
+ * branches cancelled; without a 2xx, {@link BestResponse} picks what the caller gets. Interceptors
+ * see the INVITE once (before it forks), every relayed provisional response, and one final
+ * response: the 2xx or the chosen one.
  */
 public final class InviteProxy {
 
     private static final Logger LOG = LoggerFactory.getLogger(InviteProxy.class);
 
     /** Application data of a branch's client transaction. */
-    record Branch(ProxiedInvite invite) {
+    record Branch(ProxiedInvite invite, ProxiedInvite.Fork fork) {
     }
 
     private final SipContext sip;
@@ -207,7 +213,7 @@ public final class InviteProxy {
         }
     }
 
-    /** Forwards the working request as a new branch. Caller holds the invite's lock. */
+    /** Forks the working request to the callee's bindings (§16.6). Caller holds the invite's lock. */
     private void forward(ProxiedInvite invite) {
         if (invite.cancelled) {
             finalLocal(invite, Response.REQUEST_TERMINATED, null, null);
@@ -219,48 +225,155 @@ public final class InviteProxy {
             finalLocal(invite, Response.TEMPORARILY_UNAVAILABLE, "Not registered", null);
             return;
         }
-        Registration.Binding target = callee.get().bindings().stream()
-                .max(Comparator.comparing(Registration.Binding::expiresAt)).orElseThrow();
-        try {
-            Request fwd = (Request) invite.working.clone();
-            URI uri = sip.addresses().createURI(target.contact());
-            fwd.setRequestURI(uri);
-            fwd.removeHeader(RouteHeader.NAME); // our own route was popped; we do not relay elsewhere
-            MaxForwardsHeader mf = (MaxForwardsHeader) fwd.getHeader(MaxForwardsHeader.NAME);
-            int next = HopGuard.nextMaxForwards(invite.receivedMaxForwards);
-            if (mf == null) {
-                fwd.setHeader(sip.headers().createMaxForwardsHeader(next));
-            } else {
-                mf.setMaxForwards(next);
-            }
-            RecordRouteHeader rr = sip.headers().createRecordRouteHeader(sip.addresses().createAddress(sip.recordRouteUri()));
-            fwd.addFirst(rr);
-            Transport t = sip.transportFor(uri);
-            fwd.addFirst(sip.via(t, HopGuard.branchPrefix(invite.loopHash) + Long.toHexString(ids.incrementAndGet())));
-            ClientTransaction ct = sip.provider().getNewClientTransaction(fwd);
-            ct.setApplicationData(new Branch(invite));
-            invite.branch = ct;
-            invite.branchProvisional = false;
-            invite.cancelWhenProvisional = false;
-            invite.phase = ProxiedInvite.Phase.FORWARDED;
-            ct.sendRequest();
-            startTimerC(invite);
-            LOG.info("[{}] INVITE forwarded to {} over {}", invite.callId, target.contact(), t.token());
-        } catch (Exception ex) {
-            LOG.warn("[{}] cannot forward the INVITE to {}: {}", invite.callId, target.contact(), ex.toString());
-            invite.branch = null;
-            invite.phase = ProxiedInvite.Phase.RESPONSE_DECIDING;
-            // §16.7 step 2 / §16.9: a transport error counts as 503 from that branch; decide outside the lock
-            timers.execute(() -> branchFailed(invite, Response.SERVICE_UNAVAILABLE, "Callee unreachable"));
+        invite.laterGroups.clear();
+        invite.laterGroups.addAll(TargetSet.groups(callee.get().bindings()));
+        invite.phase = ProxiedInvite.Phase.FORWARDED;
+        startTimerC(invite);
+        startNextGroup(invite);
+        if (!invite.branchesPending()) {
+            // every branch failed at once (transport errors): decide outside the lock
+            timers.execute(() -> branchesFinished(invite));
         }
     }
 
-    private void branchFailed(ProxiedInvite invite, int status, String reason) {
+    /**
+     * Sends a branch to each binding of the next q-value group; a branch that cannot be sent counts
+     * as a 503 from it (§16.9). Caller holds the lock.
+     */
+    private void startNextGroup(ProxiedInvite invite) {
+        List<Registration.Binding> group = invite.laterGroups.poll();
+        if (group == null) {
+            return;
+        }
+        int number = ++invite.group;
+        cancelGroupTimer(invite);
+        for (Registration.Binding target : group) {
+            ProxiedInvite.Fork fork = new ProxiedInvite.Fork(target.contact());
+            invite.forks.add(fork);
+            try {
+                Request fwd = (Request) invite.working.clone();
+                URI uri = sip.addresses().createURI(target.contact());
+                fwd.setRequestURI(uri);
+                fwd.removeHeader(RouteHeader.NAME); // our own route was popped; we do not relay elsewhere
+                MaxForwardsHeader mf = (MaxForwardsHeader) fwd.getHeader(MaxForwardsHeader.NAME);
+                int next = HopGuard.nextMaxForwards(invite.receivedMaxForwards);
+                if (mf == null) {
+                    fwd.setHeader(sip.headers().createMaxForwardsHeader(next));
+                } else {
+                    mf.setMaxForwards(next);
+                }
+                RecordRouteHeader rr = sip.headers().createRecordRouteHeader(sip.addresses().createAddress(sip.recordRouteUri()));
+                fwd.addFirst(rr);
+                Transport t = sip.transportFor(uri);
+                fwd.addFirst(sip.via(t, HopGuard.branchPrefix(invite.loopHash) + Long.toHexString(ids.incrementAndGet())));
+                ClientTransaction ct = sip.provider().getNewClientTransaction(fwd);
+                ct.setApplicationData(new Branch(invite, fork));
+                fork.transaction = ct;
+                ct.sendRequest();
+                LOG.info("[{}] INVITE forwarded to {} over {}", invite.callId, target.contact(), t.token());
+            } catch (Exception ex) {
+                LOG.warn("[{}] cannot forward the INVITE to {}: {}", invite.callId, target.contact(), ex.toString());
+                // §16.9: "the proxy SHOULD behave as if the forwarded request received a 503"
+                finishLocally(invite, fork, Response.SERVICE_UNAVAILABLE, "Callee unreachable");
+            }
+        }
+        long ringMillis = sip.settings().forkGroupRingTime().toMillis();
+        if (!invite.laterGroups.isEmpty() && ringMillis > 0) {
+            invite.groupTimer = timers.schedule(() -> groupRingTimeOver(invite, number), ringMillis,
+                    TimeUnit.MILLISECONDS);
+        }
+    }
+
+    /** A branch ends without a response of the callee: we make up its final response. Caller holds the lock. */
+    private void finishLocally(ProxiedInvite invite, ProxiedInvite.Fork fork, int status, String reason) {
+        fork.finished = true;
         try {
-            Response r = sip.response(invite.received, status, reason);
-            decideFinal(invite, r);
-        } catch (Exception ex) {
-            LOG.warn("[{}] cannot answer the INVITE: {}", invite.callId, ex.toString());
+            invite.finals.add(sip.response(invite.received, status, reason));
+            invite.outcomes.add(new BestResponse.Outcome(status, false));
+        } catch (java.text.ParseException e) {
+            LOG.warn("[{}] cannot build the {} of a failed branch: {}", invite.callId, status, e.toString());
+        }
+    }
+
+    /** The group rang long enough: its branches are cancelled, so that the next group is tried. */
+    private void groupRingTimeOver(ProxiedInvite invite, int number) {
+        synchronized (invite) {
+            if (invite.phase != ProxiedInvite.Phase.FORWARDED || invite.group != number) {
+                return;
+            }
+            invite.groupTimer = null;
+            LOG.info("[{}] no answer within {} s: cancelling the ringing branches, trying the next q-value",
+                    invite.callId, sip.settings().forkGroupRingTime().toSeconds());
+            cancelPendingForks(invite, null);
+        }
+    }
+
+    private static void cancelGroupTimer(ProxiedInvite invite) {
+        if (invite.groupTimer != null) {
+            invite.groupTimer.cancel(false);
+            invite.groupTimer = null;
+        }
+    }
+
+    /**
+     * After a branch finished: starts the next q-value group, or, when none is left (or the caller
+     * cancelled, Timer C fired, a 6xx came), chooses the final response (§16.7 step 6) and
+     * returns it for the interceptors. Caller holds the lock; null while branches are pending.
+     */
+    private Response chooseWhenDone(ProxiedInvite invite) {
+        if (invite.phase != ProxiedInvite.Phase.FORWARDED) {
+            return null;
+        }
+        while (!invite.branchesPending()) {
+            if (invite.laterGroups.isEmpty() || invite.cancelled || invite.timedOut || invite.globalFailure) {
+                break;
+            }
+            startNextGroup(invite);
+        }
+        if (invite.branchesPending() && !invite.globalFailure) {
+            return null;
+        }
+        invite.phase = ProxiedInvite.Phase.RESPONSE_DECIDING;
+        invite.laterGroups.clear();
+        cancelGroupTimer(invite);
+        cancelTimerC(invite);
+        if (invite.outcomes.isEmpty()) {
+            // cannot happen (every branch ends with an outcome); answer rather than leave the caller waiting
+            try {
+                return sip.response(invite.received, Response.SERVER_INTERNAL_ERROR, null);
+            } catch (java.text.ParseException e) {
+                return null;
+            }
+        }
+        BestResponse.Choice choice = BestResponse.choose(invite.outcomes);
+        Response chosen = invite.finals.get(choice.index());
+        if (choice.status() != chosen.getStatusCode()) {
+            chosen = (Response) chosen.clone();
+            try {
+                chosen.setStatusCode(choice.status());
+                chosen.setReasonPhrase(standardReason(invite.received, choice.status()));
+            } catch (java.text.ParseException ignored) {
+                // a standard status code parses
+            }
+        }
+        if (invite.forks.size() > 1) {
+            LOG.info("[{}] {} branch(es) answered {}: {} chosen", invite.callId, invite.forks.size(),
+                    invite.outcomes.stream().map(o -> String.valueOf(o.status())).toList(), choice.status());
+        }
+        if (choice.status() == Response.REQUEST_TIMEOUT) {
+            invite.timedOut = true;
+        }
+        return chosen;
+    }
+
+    /** Decides on the final response once every branch has finished (called without the lock). */
+    private void branchesFinished(ProxiedInvite invite) {
+        Response chosen;
+        synchronized (invite) {
+            chosen = chooseWhenDone(invite);
+        }
+        if (chosen != null) {
+            decideFinal(invite, chosen);
         }
     }
 
@@ -304,6 +417,7 @@ public final class InviteProxy {
         invite.holder = null;
         invite.heldResponse = null;
         cancelTimerC(invite);
+        cancelGroupTimer(invite);
         invite.finalEnd = status < 300 ? InviteEnd.ANSWERED
                 : invite.cancelled ? InviteEnd.CANCELLED
                 : invite.timedOut ? InviteEnd.TIMED_OUT : InviteEnd.REJECTED;
@@ -326,39 +440,51 @@ public final class InviteProxy {
     /** A response on one of our INVITE branches. */
     void onBranchResponse(Branch b, ClientTransaction ct, Response resp) {
         ProxiedInvite invite = b.invite();
+        ProxiedInvite.Fork fork = b.fork();
         int status = resp.getStatusCode();
         if (status == Response.TRYING) {
             return; // §16.7 step 3: 100 is not forwarded
         }
         if (status < 200) {
             synchronized (invite) {
-                if (invite.branch != ct || invite.phase != ProxiedInvite.Phase.FORWARDED) {
+                if (fork.cancelWhenProvisional) {
+                    fork.provisional = true;
+                    sendCancel(invite, fork);
+                }
+                if (fork.finished || invite.phase != ProxiedInvite.Phase.FORWARDED) {
                     return;
                 }
-                invite.branchProvisional = true;
+                fork.provisional = true;
                 startTimerC(invite); // §16.7 step 2: "the proxy MUST reset timer C"
-                if (invite.cancelWhenProvisional) {
-                    sendCancel(invite);
-                }
                 relay(invite, resp);
             }
             observeProvisional(invite, resp);
             return;
         }
         if (status < 300) {
-            onBranch2xx(invite, ct, resp);
+            onBranch2xx(invite, fork, resp);
             return;
         }
+        Response chosen;
         synchronized (invite) {
-            if (invite.branch != ct || invite.phase != ProxiedInvite.Phase.FORWARDED) {
-                LOG.debug("[{}] late {} of an old branch ignored", invite.callId, status);
+            if (fork.finished || invite.phase != ProxiedInvite.Phase.FORWARDED) {
+                LOG.debug("[{}] late {} of a finished branch ignored", invite.callId, status);
                 return;
             }
-            invite.branch = null;
-            invite.phase = ProxiedInvite.Phase.RESPONSE_DECIDING;
-            cancelTimerC(invite);
+            fork.finished = true;
+            invite.finals.add(resp);
+            invite.outcomes.add(new BestResponse.Outcome(status, fork.cancelled));
+            if (BestResponse.endsAllBranches(status)) {
+                // §16.7 step 5: a 6xx ends the search; the other branches are cancelled and not waited for
+                invite.globalFailure = true;
+                cancelPendingForks(invite, fork);
+                abandonPendingForks(invite);
+            }
+            chosen = chooseWhenDone(invite);
         }
-        decideFinal(invite, resp);
+        if (chosen != null) {
+            decideFinal(invite, chosen);
+        }
     }
 
     /** Tells the INVITE's interceptors of a relayed provisional response (outside the INVITE's lock). */
@@ -396,7 +522,7 @@ public final class InviteProxy {
     }
 
     /** §16.7 step 9: "Any 2xx responses ... MUST be forwarded immediately". */
-    private void onBranch2xx(ProxiedInvite invite, ClientTransaction ct, Response resp) {
+    private void onBranch2xx(ProxiedInvite invite, ProxiedInvite.Fork fork, Response resp) {
         boolean first;
         synchronized (invite) {
             first = invite.phase != ProxiedInvite.Phase.FINAL_SENT && invite.phase != ProxiedInvite.Phase.DONE;
@@ -415,9 +541,12 @@ public final class InviteProxy {
             }
         }
         synchronized (invite) {
-            if (invite.branch == ct) {
-                invite.branch = null;
-            }
+            fork.finished = true;
+            // §16.7 step 10: "If the forwarded response was a final response, the proxy MUST generate a
+            // CANCEL request for all pending client transactions associated with this response context."
+            invite.laterGroups.clear();
+            cancelGroupTimer(invite);
+            cancelPendingForks(invite, fork);
             Response out = forCaller(invite, resp);
             if (invite.phase == ProxiedInvite.Phase.FINAL_SENT || invite.phase == ProxiedInvite.Phase.DONE) {
                 // a 2xx after another final response: still forwarded (statelessly) so the dialog can be ended
@@ -519,20 +648,22 @@ public final class InviteProxy {
         }
     }
 
-    /** The branch's client transaction timed out (Timer B): §16.8 "as if the transaction received a 408". */
+    /** A branch's client transaction timed out (Timer B): §16.8 "as if the transaction received a 408". */
     void onBranchTimeout(Branch b, ClientTransaction ct) {
         ProxiedInvite invite = b.invite();
+        ProxiedInvite.Fork fork = b.fork();
+        Response chosen;
         synchronized (invite) {
-            if (invite.branch != ct || invite.phase != ProxiedInvite.Phase.FORWARDED) {
+            if (fork.finished || invite.phase != ProxiedInvite.Phase.FORWARDED) {
                 return;
             }
-            invite.branch = null;
-            invite.phase = ProxiedInvite.Phase.RESPONSE_DECIDING;
-            invite.timedOut = true;
-            cancelTimerC(invite);
+            LOG.info("[{}] no answer on the {}: 408", invite.callId, fork);
+            finishLocally(invite, fork, Response.REQUEST_TIMEOUT, null);
+            chosen = chooseWhenDone(invite);
         }
-        LOG.info("[{}] no answer from the callee: 408", invite.callId);
-        branchFailed(invite, Response.REQUEST_TIMEOUT, null);
+        if (chosen != null) {
+            decideFinal(invite, chosen);
+        }
     }
 
     // ---------------------------------------------------------------- plugin control
@@ -585,28 +716,51 @@ public final class InviteProxy {
 
     boolean cancelBranch(ProxiedInvite invite) {
         synchronized (invite) {
-            if (invite.phase != ProxiedInvite.Phase.FORWARDED || invite.branch == null) {
+            if (invite.phase != ProxiedInvite.Phase.FORWARDED || !invite.branchesPending()) {
                 return false;
             }
-            if (!invite.branchProvisional) {
-                // §9.1: "a CANCEL ... SHOULD NOT be sent ... before a provisional response": send on the first one
-                invite.cancelWhenProvisional = true;
-                return true;
-            }
-            return sendCancel(invite);
+            invite.laterGroups.clear(); // a cancelled INVITE forks no further
+            cancelPendingForks(invite, null);
+            return true;
         }
     }
 
-    private boolean sendCancel(ProxiedInvite invite) {
-        invite.cancelWhenProvisional = false;
+    /**
+     * Cancels every branch still waiting for its final response, except {@code keep}. §9.1: "a
+     * CANCEL ... SHOULD NOT be sent ... before a provisional response": a branch that has not sent
+     * one is cancelled when it does. Caller holds the lock.
+     */
+    private void cancelPendingForks(ProxiedInvite invite, ProxiedInvite.Fork keep) {
+        for (ProxiedInvite.Fork f : invite.forks) {
+            if (f == keep || f.finished || f.cancelled || f.transaction == null) {
+                continue;
+            }
+            f.cancelled = true;
+            if (f.provisional) {
+                sendCancel(invite, f);
+            } else {
+                f.cancelWhenProvisional = true;
+            }
+        }
+    }
+
+    /** After a 6xx: the cancelled branches' finals change nothing and are not waited for. Caller holds the lock. */
+    private static void abandonPendingForks(ProxiedInvite invite) {
+        for (ProxiedInvite.Fork f : invite.forks) {
+            f.finished = true;
+        }
+    }
+
+    private boolean sendCancel(ProxiedInvite invite, ProxiedInvite.Fork fork) {
+        fork.cancelWhenProvisional = false;
         try {
-            Request cancel = invite.branch.createCancel();
+            Request cancel = fork.transaction.createCancel();
             ClientTransaction ct = sip.provider().getNewClientTransaction(cancel);
             ct.sendRequest();
-            LOG.info("[{}] CANCEL sent on the branch", invite.callId);
+            LOG.info("[{}] CANCEL sent on the {}", invite.callId, fork);
             return true;
         } catch (Exception e) {
-            LOG.warn("[{}] cannot CANCEL the branch: {}", invite.callId, e.toString());
+            LOG.warn("[{}] cannot CANCEL the {}: {}", invite.callId, fork, e.toString());
             return false;
         }
     }
@@ -639,11 +793,9 @@ public final class InviteProxy {
         synchronized (invite) {
             switch (invite.phase) {
                 case FORWARDED -> {
-                    if (!invite.branchProvisional) {
-                        invite.cancelWhenProvisional = true;
-                    } else {
-                        sendCancel(invite);
-                    }
+                    invite.laterGroups.clear();
+                    cancelGroupTimer(invite);
+                    cancelPendingForks(invite, null);
                 }
                 case HELD, RESPONSE_HELD -> finalLocal(invite, Response.REQUEST_TERMINATED, null, null);
                 default -> {
@@ -684,6 +836,7 @@ public final class InviteProxy {
         synchronized (invite) {
             invite.phase = ProxiedInvite.Phase.DONE;
             cancelTimerC(invite);
+            cancelGroupTimer(invite);
         }
         live.remove(transactionKey(invite.received), invite);
         LOG.info("[{}] INVITE over: {}", invite.callId, how);
@@ -722,10 +875,10 @@ public final class InviteProxy {
             switch (invite.phase) {
                 case FORWARDED -> {
                     invite.timedOut = true;
-                    LOG.info("[{}] Timer C fired: cancelling the branch", invite.callId);
-                    if (invite.branchProvisional) {
-                        sendCancel(invite);
-                    }
+                    LOG.info("[{}] Timer C fired: cancelling the branches", invite.callId);
+                    invite.laterGroups.clear();
+                    cancelGroupTimer(invite);
+                    cancelPendingForks(invite, null);
                 }
                 case HELD, RESPONSE_HELD -> {
                     invite.timedOut = true;

@@ -1,5 +1,8 @@
 package io.glareresolver.sip.impl.proxy;
 
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -15,10 +18,11 @@ import io.glareresolver.sip.api.InitialInvite;
 import io.glareresolver.sip.api.InviteAction;
 import io.glareresolver.sip.api.InviteEnd;
 import io.glareresolver.sip.api.Registration;
+import io.glareresolver.sip.impl.fork.BestResponse;
 
 /**
- * One proxied initial INVITE: the caller's server transaction, the current branch and what the
- * interceptors decided. Mutable state is guarded by this object's monitor; interceptors are
+ * One proxied initial INVITE: the caller's server transaction, its branches (one per binding of
+ * the callee, §16.6) and what the interceptors decided. Mutable state is guarded by this object's monitor; interceptors are
  * called without holding it.
  */
 final class ProxiedInvite implements InitialInvite {
@@ -59,15 +63,60 @@ final class ProxiedInvite implements InitialInvite {
     volatile Request working;
     volatile Optional<Registration> callee;
 
+    /** Whether any branch is still waiting for its final response. Caller holds the lock. */
+    boolean branchesPending() {
+        for (Fork f : forks) {
+            if (!f.finished) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     /** Interceptors that saw onInitialInvite (and so get the other callbacks), in chain order. */
     final List<InterceptorChain.Entry> participants = new CopyOnWriteArrayList<>();
     final AtomicBoolean ended = new AtomicBoolean();
 
+    /**
+     * One branch of the INVITE (RFC 3261 §16.6): a client transaction to one binding of the
+     * callee. Guarded by the INVITE's monitor.
+     */
+    static final class Fork {
+        final String contact;
+        ClientTransaction transaction;
+        /** A provisional response came: a CANCEL may be sent (§9.1). */
+        boolean provisional;
+        /** We want it cancelled, and will once it has sent a provisional response. */
+        boolean cancelWhenProvisional;
+        /** We cancelled it (or will): its 487 is our doing. */
+        boolean cancelled;
+        /** Its final response came (or counts as come: timeout, transport error, abandoned). */
+        boolean finished;
+
+        Fork(String contact) {
+            this.contact = contact;
+        }
+
+        @Override
+        public String toString() {
+            return "branch to " + contact;
+        }
+    }
+
     // guarded by this
     Phase phase = Phase.DECIDING;
-    ClientTransaction branch;
-    boolean branchProvisional;
-    boolean cancelWhenProvisional;
+    /** Every branch sent for this INVITE so far, across the q-value groups. */
+    final List<Fork> forks = new ArrayList<>();
+    /** The q-value groups not tried yet (serial forking, §16.6). */
+    final Deque<List<Registration.Binding>> laterGroups = new ArrayDeque<>();
+    /** The finished branches' final non-2xx responses and outcomes, in the order they finished. */
+    final List<Response> finals = new ArrayList<>();
+    final List<BestResponse.Outcome> outcomes = new ArrayList<>();
+    /** A branch answered 6xx: no further group is tried (§16.7 step 5). */
+    boolean globalFailure;
+    /** Counts the groups started, so a late group timer knows it is stale. */
+    int group;
+    ScheduledFuture<?> groupTimer;
     InviteAction pendingRelease;
     InterceptorChain.Entry holder;
     Response heldResponse;

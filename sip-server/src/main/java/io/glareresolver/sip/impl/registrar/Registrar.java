@@ -140,7 +140,9 @@ public final class Registrar {
                     LOG.info("[{}] REGISTER {} refused: interval below the minimum {} s", callId, aor, d.seconds());
                     return;
                 }
-                changes.add(new LocationTable.Change(c.getAddress().getURI().toString(), d.seconds(), supported));
+                float q = c.getQValue();
+                changes.add(new LocationTable.Change(c.getAddress().getURI().toString(), d.seconds(), supported,
+                        q >= 0f && q <= 1f ? q : Binding.NO_Q));
             }
             update = locations.update(aor, user.id(), changes, false, callId, cseq);
         }
@@ -154,6 +156,9 @@ public final class Registrar {
         for (Binding b : update.bindings()) {
             ContactHeader c = sip.headers().createContactHeader(sip.addresses().createAddress(b.contact()));
             c.setExpires((int) Math.max(0, Duration.between(now, b.expiresAt()).getSeconds()));
+            if (b.q() != Binding.NO_Q) {
+                c.setQValue(b.q()); // §10.3 step 8: the 200 lists the bindings as registered
+            }
             ok.addHeader(c);
         }
         ok.addHeader(sip.headers().createDateHeader(java.util.Calendar.getInstance(java.util.TimeZone.getTimeZone("GMT"))));

@@ -199,12 +199,18 @@ public final class TestPhone implements SipListener, AutoCloseable {
         return register(expires, alg, password);
     }
 
+    /** The q-value the REGISTER's Contact carries; negative: none. */
+    public float contactQ = -1f;
+
     public Request registerRequest(int expires, String... supported) throws Exception {
         SipURI registrar = af.createSipURI(null, "127.0.0.1");
         Request r = request(Request.REGISTER, registrar, user, null, registerCallId, cseq++);
         r.setHeader(hf.createExpiresHeader(expires));
         for (String s : supported) {
             r.addHeader(hf.createSupportedHeader(s));
+        }
+        if (contactQ >= 0) {
+            ((ContactHeader) r.getHeader(ContactHeader.NAME)).setQValue(contactQ);
         }
         routeViaProxy(r);
         return r;
