@@ -262,7 +262,7 @@ public final class InviteProxy {
                 } else {
                     mf.setMaxForwards(next);
                 }
-                RecordRouteHeader rr = sip.headers().createRecordRouteHeader(sip.addresses().createAddress(sip.recordRouteUri()));
+                RecordRouteHeader rr = sip.headers().createRecordRouteHeader(sip.addresses().createAddress(sip.recordRouteUri(sip.dialogStamp(fwd))));
                 fwd.addFirst(rr);
                 Transport t = sip.transportFor(uri);
                 fwd.addFirst(sip.via(t, HopGuard.branchPrefix(invite.loopHash) + Long.toHexString(ids.incrementAndGet())));

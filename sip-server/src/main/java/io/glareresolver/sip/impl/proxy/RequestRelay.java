@@ -1,5 +1,7 @@
 package io.glareresolver.sip.impl.proxy;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
 
 import javax.sip.ClientTransaction;
@@ -71,22 +73,52 @@ public final class RequestRelay {
      *
      * @param poppedOurs our own entries were on top (§16.4 would remove them)
      * @param moreRoutes entries beyond ours remain
+     * @param dialogStamps the {@link DialogStamp#PARAMETER} values our popped entries carry, top first
+     *                     (empty when none does)
      */
-    public record RouteTop(boolean poppedOurs, boolean moreRoutes) {
+    public record RouteTop(boolean poppedOurs, boolean moreRoutes, List<String> dialogStamps) {
+
+        /**
+         * True if one of our popped entries carries the stamp of the dialog this request (its Call-ID
+         * and tags) belongs to: the dialog was record-routed by this proxy.
+         */
+        public boolean stampedFor(DialogStamp stamp, String callId, String fromTag, String toTag) {
+            for (String s : dialogStamps) {
+                if (stamp.verifies(s, callId, fromTag, toTag)) {
+                    return true;
+                }
+            }
+            return false;
+        }
     }
 
-    /** The request's Route set seen as {@link #popOurRoutes} would leave it; the request is not changed. */
+    /**
+     * The request's Route set seen as {@link #popOurRoutes} would leave it, with the dialog stamps
+     * of the entries it would pop; the request is not changed.
+     */
     public static RouteTop inspectRoutes(Request req, SipContext sip) {
         java.util.ListIterator<?> routes = req.getHeaders(RouteHeader.NAME);
         boolean ours = false;
+        List<String> stamps = List.of();
         while (routes.hasNext()) {
             RouteHeader r = (RouteHeader) routes.next();
-            if (!sip.isOurRoute(r.getAddress().getURI())) {
-                return new RouteTop(ours, true);
+            URI uri = r.getAddress().getURI();
+            if (!sip.isOurRoute(uri)) {
+                return new RouteTop(ours, true, stamps);
             }
             ours = true;
+            String stamp = SipContext.dialogStampOf(uri);
+            if (stamp != null) {
+                if (stamps.isEmpty()) {
+                    stamps = List.of(stamp);
+                } else {
+                    List<String> more = new ArrayList<>(stamps);
+                    more.add(stamp);
+                    stamps = more;
+                }
+            }
         }
-        return new RouteTop(ours, false);
+        return new RouteTop(ours, false, stamps);
     }
 
     /** Removes our own entries from the top of the Route set; true if there was one. */

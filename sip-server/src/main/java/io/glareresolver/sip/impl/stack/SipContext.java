@@ -12,6 +12,8 @@ import javax.sip.SipProvider;
 import javax.sip.address.AddressFactory;
 import javax.sip.address.SipURI;
 import javax.sip.address.URI;
+import javax.sip.header.CallIdHeader;
+import javax.sip.header.FromHeader;
 import javax.sip.header.HeaderFactory;
 import javax.sip.header.ToHeader;
 import javax.sip.header.ViaHeader;
@@ -24,6 +26,7 @@ import org.slf4j.LoggerFactory;
 
 import io.glareresolver.sip.impl.config.ServerSettings;
 import io.glareresolver.sip.impl.config.Transport;
+import io.glareresolver.sip.impl.proxy.DialogStamp;
 
 /**
  * What the registrar and the proxy share: the factories, the live provider and settings, and the
@@ -36,11 +39,14 @@ public final class SipContext {
     private final HeaderFactory headers;
     private final MessageFactory messages;
     private final AddressFactory addresses;
+    private final DialogStamp dialogStamp;
     private volatile SipProvider provider;
     private volatile ServerSettings settings;
 
-    public SipContext(HeaderFactory headers, MessageFactory messages, AddressFactory addresses, ServerSettings settings) {
+    public SipContext(HeaderFactory headers, MessageFactory messages, AddressFactory addresses, ServerSettings settings,
+                      DialogStamp dialogStamp) {
         this.headers = headers;
+        this.dialogStamp = dialogStamp;
         this.messages = messages;
         this.addresses = addresses;
         this.settings = settings;
@@ -132,6 +138,34 @@ public final class SipContext {
         ViaHeader via = headers.createViaHeader(lp.getIPAddress(), lp.getPort(), t.token(), branch);
         via.setRPort();
         return via;
+    }
+
+    /** Signs and checks the dialogs we record-route (its key lives in the SubscriberStore). */
+    public DialogStamp dialogStamp() {
+        return dialogStamp;
+    }
+
+    /** The stamp of the dialog an initial INVITE creates: over its Call-ID and its From (the caller's) tag. */
+    public String dialogStamp(Request invite) {
+        String callId = ((CallIdHeader) invite.getHeader(CallIdHeader.NAME)).getCallId();
+        return dialogStamp.sign(callId, ((FromHeader) invite.getHeader(FromHeader.NAME)).getTag());
+    }
+
+    /**
+     * Our Record-Route URI for a dialog: {@link #recordRouteUri()} with the dialog's stamp as the
+     * {@code dlg} parameter. RFC 3261 §16.6 step 4: "The proxy MAY include parameters in the
+     * Record-Route header field value. [...] Such parameters may be useful for keeping state in the
+     * message rather than the proxy." The user agents echo it in the Route of the dialog's requests.
+     */
+    public SipURI recordRouteUri(String dialogStamp) throws ParseException {
+        SipURI uri = recordRouteUri();
+        uri.setParameter(DialogStamp.PARAMETER, dialogStamp);
+        return uri;
+    }
+
+    /** The stamp our Route entry carries ({@code dlg} parameter), or null. */
+    public static String dialogStampOf(URI ourRoute) {
+        return ourRoute instanceof SipURI sip ? sip.getParameter(DialogStamp.PARAMETER) : null;
     }
 
     /** Our Record-Route URI: {@code sip:address:port;lr} (transport=tcp only if UDP is off). */

@@ -162,7 +162,7 @@ public final class SipServer implements SipListener {
                 factory.setPathName("gov.nist");
                 stack = factory.createSipStack(stackProperties(name));
                 sip = new SipContext(factory.createHeaderFactory(), factory.createMessageFactory(),
-                        factory.createAddressFactory(), s);
+                        factory.createAddressFactory(), s, store.dialogStamp());
                 SipProvider provider = null;
                 for (Transport t : s.transports()) {
                     ListeningPoint lp = stack.createListeningPoint(s.address(), s.port(), t.token());
@@ -438,7 +438,6 @@ public final class SipServer implements SipListener {
             return;
         }
         RequestRelay.RouteTop routes = RequestRelay.inspectRoutes(req, sip);
-        boolean poppedOurRoute = routes.poppedOurs();
         boolean moreRoutes = routes.moreRoutes();
         boolean toUs = !moreRoutes && sip.isLocal(ruri) && ruri.getUser() == null;
         if (Request.REGISTER.equals(method) || toUs) {
@@ -472,7 +471,7 @@ public final class SipServer implements SipListener {
             return;
         }
         if (toTag != null) {
-            inDialog(req, st, ruri, moreRoutes, poppedOurRoute, mf, loopHash, callId);
+            inDialog(req, st, ruri, routes, mf, loopHash, callId);
             return;
         }
         if (!sip.isLocal(ruri) || ruri.getUser() == null) {
@@ -500,21 +499,56 @@ public final class SipServer implements SipListener {
         }
     }
 
-    private void inDialog(Request req, ServerTransaction st, SipURI ruri, boolean moreRoutes, boolean popped,
+    /**
+     * An in-dialog request (To tag): relayed only within a dialog this proxy record-routed, which
+     * the request proves with the stamp our Record-Route gave the dialog (RFC 3261 §16.6 step 4
+     * lets a proxy keep "state in the message rather than the proxy"): one of our popped Route
+     * entries must carry the {@link io.glareresolver.sip.impl.proxy.DialogStamp} of its Call-ID and
+     * tags. Anything else (no Route of ours, a Request-URI naming a user without a Route, an entry
+     * without a stamp or with another dialog's) gets 403 and reaches nobody: without this anyone
+     * could send a BYE or re-INVITE with a made-up Call-ID to a registered phone, or use the proxy as
+     * an open relay.
+     */
+    private void inDialog(Request req, ServerTransaction st, SipURI ruri, RequestRelay.RouteTop routes,
                           Integer mf, String loopHash, String callId) throws Exception {
-        // only dialogs we record-routed are relayed onwards: a Route set that does not start with us
-        // or a foreign Request-URI without our Route would make this an open relay
-        if (popped && (moreRoutes || !sip.isLocal(ruri))) {
+        if (!throughUs(req, routes, callId)) {
+            LOG.info("[{}] in-dialog {} to {} refused: 403, dialog not routed through this proxy ({})", callId,
+                    req.getMethod(), ruri, whyNotOurs(routes));
+            sip.respond(st, req, Response.FORBIDDEN, NOT_OUR_DIALOG, callId);
+            return;
+        }
+        if (routes.moreRoutes() || !sip.isLocal(ruri)) {
             relay.forward(req, st, null, mf, loopHash, callId);
-        } else if (!moreRoutes && sip.isLocal(ruri) && ruri.getUser() != null) {
+        } else if (ruri.getUser() != null) {
             Optional<URI> target = bindingOf(req, st, ruri, callId);
             if (target.isPresent()) {
                 relay.forward(req, st, target.get(), mf, loopHash, callId);
             }
         } else {
-            LOG.info("[{}] in-dialog {} to {} refused: not routed through this proxy", callId, req.getMethod(), ruri);
-            sip.respond(st, req, Response.FORBIDDEN, "Not routed through this proxy", callId);
+            // not reached: a local Request-URI without a user and no Route left is answered for us
+            sip.respond(st, req, Response.FORBIDDEN, NOT_OUR_DIALOG, callId);
         }
+    }
+
+    static final String NOT_OUR_DIALOG = "Dialog not routed through this proxy";
+
+    /** One of our popped Route entries carries the stamp of the request's dialog. */
+    private boolean throughUs(Request req, RequestRelay.RouteTop routes, String callId) {
+        if (!routes.poppedOurs() || routes.dialogStamps().isEmpty()) {
+            return false;
+        }
+        FromHeader from = (FromHeader) req.getHeader(FromHeader.NAME);
+        ToHeader to = (ToHeader) req.getHeader(ToHeader.NAME);
+        return routes.stampedFor(store.dialogStamp(), callId, from.getTag(), to.getTag());
+    }
+
+    /** For the log: what the request lacked (never the stamp's value). */
+    private static String whyNotOurs(RequestRelay.RouteTop routes) {
+        if (!routes.poppedOurs()) {
+            return "no Route of ours";
+        }
+        return routes.dialogStamps().isEmpty() ? "our Route carries no dialog stamp"
+                : "the dialog stamp does not match its Call-ID and tags";
     }
 
     /** The contact to send a request for a local user to; answers 404/480 itself when there is none. */
@@ -560,7 +594,6 @@ public final class SipServer implements SipListener {
             return;
         }
         RequestRelay.RouteTop routes = RequestRelay.inspectRoutes(req, sip);
-        boolean popped = routes.poppedOurs();
         boolean moreRoutes = routes.moreRoutes();
         MaxForwardsHeader mfh = (MaxForwardsHeader) req.getHeader(MaxForwardsHeader.NAME);
         Integer mf = mfh == null ? null : mfh.getMaxForwards();
@@ -569,18 +602,25 @@ public final class SipServer implements SipListener {
             LOG.info("[{}] ACK dropped: too many hops or a loop", callId);
             return;
         }
-        if (popped && (moreRoutes || !sip.isLocal(ruri))) {
+        if (!throughUs(req, routes, callId)) {
+            // an ACK is never answered (§17.1.1.3): dropped, and said so
+            LOG.info("[{}] ACK to {} dropped: dialog not routed through this proxy ({})", callId, ruri,
+                    whyNotOurs(routes));
+            return;
+        }
+        if (moreRoutes || !sip.isLocal(ruri)) {
             relay.forwardAck(req, null, mf, loopHash, callId);
-        } else if (!moreRoutes && sip.isLocal(ruri) && ruri.getUser() != null) {
+        } else if (ruri.getUser() != null) {
             Optional<Registration> reg = store.locations().lookup(ruri.getUser() + "@" + settings.domain());
             if (reg.isEmpty()) {
+                LOG.info("[{}] ACK to {} dropped: not registered", callId, ruri);
                 return;
             }
             String contact = reg.get().bindings().stream()
                     .max(java.util.Comparator.comparing(Registration.Binding::expiresAt)).orElseThrow().contact();
             relay.forwardAck(req, sip.addresses().createURI(contact), mf, loopHash, callId);
         } else {
-            LOG.debug("[{}] ACK not for us dropped", callId);
+            LOG.debug("[{}] ACK for the server itself dropped", callId);
             return;
         }
         // §13.2.2.4: the ACK of a 2xx is end to end; interceptors that followed the INVITE hear of it

@@ -56,6 +56,7 @@ final class LiveServer implements AutoCloseable {
             public void write(int b) {
                 synchronized (captured) {
                     captured.write(b);
+                    captured.notifyAll();
                 }
                 originalErr.write(b);
             }
@@ -64,6 +65,7 @@ final class LiveServer implements AutoCloseable {
             public void write(byte[] b, int off, int len) {
                 synchronized (captured) {
                     captured.write(b, off, len);
+                    captured.notifyAll();
                 }
                 originalErr.write(b, off, len);
             }
@@ -72,6 +74,25 @@ final class LiveServer implements AutoCloseable {
 
     int port() {
         return settings.port();
+    }
+
+    /** Waits (bounded, woken by each write) until the log holds a line containing every one of {@code parts}. */
+    boolean logs(long millis, String... parts) throws InterruptedException {
+        long end = System.nanoTime() + millis * 1_000_000L;
+        synchronized (captured) {
+            while (true) {
+                for (String line : captured.toString(StandardCharsets.UTF_8).split("\n")) {
+                    if (java.util.Arrays.stream(parts).allMatch(line::contains)) {
+                        return true;
+                    }
+                }
+                long left = (end - System.nanoTime()) / 1_000_000L;
+                if (left <= 0) {
+                    return false;
+                }
+                captured.wait(left);
+            }
+        }
     }
 
     /** Lines logged at ERROR (or WARN with a stack trace) by this project's own code since start. */

@@ -49,7 +49,7 @@ class Rfc4475TortureTest {
         String liberal = "RFC 4475 lets an element be liberal here; the RI's parser repairs it, so it is processed "
                 + "(and refused as foreign), and anything we send is re-encoded, never the malformed text";
         // RFC 4475 §3.1.1: valid, however odd — never a 400
-        EXPECTED.put("wsinv", Expect.both("403", "valid; it carries a To tag, so it is in-dialog and not routed through this proxy"));
+        EXPECTED.put("wsinv", Expect.both("403", "valid; it carries a To tag, so it is in-dialog, and no Route of ours with its dialog stamp: not routed through this proxy"));
         EXPECTED.put("intmeth", Expect.both("403", foreign));
         EXPECTED.put("esc01", Expect.both("403", foreign));
         EXPECTED.put("escnull", Expect.both("403", foreign + " (REGISTER)"));

@@ -294,11 +294,25 @@ public final class TestPhone implements SipListener, AutoCloseable {
         }
 
         public ClientTransaction bye() throws Exception {
-            Request bye = request(Request.BYE, remoteTarget, to, remoteTag, callId, ++cseq);
+            return send(inDialog(Request.BYE));
+        }
+
+        /** ACK for the 2xx to the re-INVITE {@code seq}: along the route set learnt from the first 2xx. */
+        public void ack(long seq) throws Exception {
+            Request ack = request(Request.ACK, remoteTarget, to, remoteTag, callId, seq);
             for (Address a : routes) {
-                bye.addHeader(hf.createRouteHeader(a));
+                ack.addHeader(hf.createRouteHeader(a));
             }
-            return send(bye);
+            provider.sendRequest(ack);
+        }
+
+        /** A request within this call from the caller: to the remote target, along the route set (§12.2.1.1). */
+        public Request inDialog(String method) throws Exception {
+            Request r = request(method, remoteTarget, to, remoteTag, callId, ++cseq);
+            for (Address a : routes) {
+                r.addHeader(hf.createRouteHeader(a));
+            }
+            return r;
         }
 
         public ClientTransaction cancel() throws Exception {
@@ -343,6 +357,57 @@ public final class TestPhone implements SipListener, AutoCloseable {
 
     // ------------------------------------------------------------------ answering
 
+    /**
+     * The callee's side of a call this phone answered (with {@link #localTag}): §12.1.1, "The route
+     * set MUST be set to the list of URIs in the Record-Route header field from the request, taken
+     * in order and preserving all URI parameters"; the remote target is the INVITE's Contact.
+     */
+    public final class Answered {
+        public final String callId;
+        public final String caller;
+        public final String remoteTag;
+        public final URI remoteTarget;
+        public final List<Address> routes = new ArrayList<>();
+        private long localCseq = 100;
+
+        Answered(Request invite) {
+            callId = callId(invite);
+            FromHeader from = (FromHeader) invite.getHeader(FromHeader.NAME);
+            caller = ((SipURI) from.getAddress().getURI()).getUser();
+            remoteTag = from.getTag();
+            remoteTarget = ((ContactHeader) invite.getHeader(ContactHeader.NAME)).getAddress().getURI();
+            Iterator<?> it = invite.getHeaders(RecordRouteHeader.NAME);
+            while (it.hasNext()) {
+                routes.add(((RecordRouteHeader) it.next()).getAddress());
+            }
+        }
+
+        /** A request within this call from the callee: From carries its tag, To the caller's. */
+        public Request inDialog(String method) throws Exception {
+            Request r = request(method, remoteTarget, caller, remoteTag, callId, ++localCseq);
+            ((FromHeader) r.getHeader(FromHeader.NAME)).setTag(localTag);
+            for (Address a : routes) {
+                r.addHeader(hf.createRouteHeader(a));
+            }
+            return r;
+        }
+
+        /** ACK for the 2xx to this side's re-INVITE {@code seq}: end to end along the route set. */
+        public void ack(long seq) throws Exception {
+            Request ack = request(Request.ACK, remoteTarget, caller, remoteTag, callId, seq);
+            ((FromHeader) ack.getHeader(FromHeader.NAME)).setTag(localTag);
+            for (Address a : routes) {
+                ack.addHeader(hf.createRouteHeader(a));
+            }
+            provider.sendRequest(ack);
+        }
+    }
+
+    /** The callee's dialog state for an INVITE it answers. */
+    public Answered answered(RequestEvent invite) {
+        return new Answered(invite.getRequest());
+    }
+
     public ServerTransaction serverTransaction(RequestEvent ev) throws Exception {
         return ev.getServerTransaction() != null ? ev.getServerTransaction() : provider.getNewServerTransaction(ev.getRequest());
     }
@@ -352,7 +417,10 @@ public final class TestPhone implements SipListener, AutoCloseable {
     public Response respond(ServerTransaction st, int status, String sdp) throws Exception {
         Response r = mf.createResponse(status, st.getRequest());
         if (status > 100) {
-            ((ToHeader) r.getHeader(ToHeader.NAME)).setTag(localTag);
+            ToHeader to = (ToHeader) r.getHeader(ToHeader.NAME);
+            if (to.getTag() == null) {
+                to.setTag(localTag); // within a dialog the request's To already carries this side's tag
+            }
             r.addHeader(hf.createContactHeader(af.createAddress(contact())));
         }
         if (sdp != null) {
@@ -398,6 +466,11 @@ public final class TestPhone implements SipListener, AutoCloseable {
                 return r;
             }
         }
+    }
+
+    /** The first request to arrive within {@code millis}, or null if none does (a bounded wait, not a sleep). */
+    public RequestEvent anyRequest(long millis) throws Exception {
+        return requests.poll(millis, TimeUnit.MILLISECONDS);
     }
 
     /** Nothing of this method arrives within {@code millis} (a bounded wait, not a sleep: it returns early on failure). */
