@@ -11,6 +11,8 @@ import io.glareresolver.glare.pbx.PbxCrossing;
 import io.glareresolver.glare.pbx.PbxStatus;
 import io.glareresolver.sip.api.InviteInterceptor;
 import io.glareresolver.sip.api.LocationService;
+import io.glareresolver.sip.api.ProtectionCounters;
+import io.glareresolver.sip.api.ProtectionService;
 import org.osgi.framework.Bundle;
 import org.osgi.framework.BundleContext;
 import org.osgi.framework.InvalidSyntaxException;
@@ -44,7 +46,8 @@ import java.util.Map;
 
 /**
  * The Web Console page "Glare" ({@code /system/console/glare}): status, the enable/disable switch,
- * the counters and the recent crossings, each opening as a ladder diagram. The console's
+ * the counters and the recent crossings, each opening as a ladder diagram, and the SIP server's
+ * per-source protection (when its {@link ProtectionService} is there). The console's
  * authentication guards every request. {@code GET .../glare/data.json} returns the page's data
  * (polled by the page, so it refreshes without reloading); {@code POST .../glare} with
  * {@code action=enable|disable} and the page's token switches the plugin through Config Admin.
@@ -83,6 +86,10 @@ public final class GlareConsolePlugin extends AbstractServlet {
 
     @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC)
     private volatile transient PbxStatus pbx;
+
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
+            policyOption = ReferencePolicyOption.GREEDY)
+    private volatile transient ProtectionService protection;
 
     private transient BundleContext context;
 
@@ -228,6 +235,42 @@ public final class GlareConsolePlugin extends AbstractServlet {
         if (p != null) {
             d.put("pbx", pbxData(p));
         }
+        ProtectionService guard = protection;
+        if (guard != null) {
+            d.put("protection", protectionData(guard.counters()));
+        }
+        return d;
+    }
+
+    /** The SIP server's per-source protection: its limits, counters and the sources banned now. */
+    static Map<String, Object> protectionData(ProtectionCounters c) {
+        Map<String, Object> limits = new LinkedHashMap<>();
+        limits.put("requestsPerSecond", c.requestsPerSecond());
+        limits.put("banDigestFailures", c.banDigestFailures());
+        limits.put("banWindowSeconds", c.banWindowSeconds());
+        limits.put("banDurationSeconds", c.banDurationSeconds());
+        Map<String, Object> counters = new LinkedHashMap<>();
+        counters.put("refusedForRate", c.refusedForRate());
+        counters.put("droppedWhileBanned", c.droppedWhileBanned());
+        counters.put("digestFailures", c.digestFailures());
+        counters.put("bansIssued", c.bansIssued());
+        counters.put("sourcesTracked", c.sourcesTracked());
+        counters.put("bannedNow", c.banned().size());
+        List<Object> banned = new ArrayList<>();
+        for (ProtectionCounters.BannedSource b : c.banned()) {
+            if (banned.size() == TABLE_ROWS) {
+                break;
+            }
+            Map<String, Object> row = new LinkedHashMap<>();
+            row.put("address", b.address());
+            row.put("failures", b.failures());
+            row.put("until", b.until().toString());
+            banned.add(row);
+        }
+        Map<String, Object> d = new LinkedHashMap<>();
+        d.put("limits", limits);
+        d.put("counters", counters);
+        d.put("banned", banned);
         return d;
     }
 

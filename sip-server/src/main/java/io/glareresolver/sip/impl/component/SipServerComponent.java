@@ -1,5 +1,6 @@
 package io.glareresolver.sip.impl.component;
 
+import java.time.Clock;
 import java.util.Map;
 
 import org.osgi.framework.Constants;
@@ -16,22 +17,27 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import io.glareresolver.sip.api.InviteInterceptor;
+import io.glareresolver.sip.api.ProtectionCounters;
+import io.glareresolver.sip.api.ProtectionService;
 import io.glareresolver.sip.api.RegistrationInterceptor;
 import io.glareresolver.sip.impl.config.ServerConfig;
 import io.glareresolver.sip.impl.config.ServerSettings;
 import io.glareresolver.sip.impl.config.SettingsReader;
 import io.glareresolver.sip.impl.proxy.InterceptorChain;
+import io.glareresolver.sip.impl.screen.SourceGuard;
+import io.glareresolver.sip.impl.stack.SipConstants;
 import io.glareresolver.sip.impl.stack.SipServer;
 
 /**
  * The SIP server as a DS component: starts the stack on activation, rebinds it on a
  * configuration change ({@code @Modified}, no restart), and binds interceptors dynamically
- * (whiteboard), never touching the stack for them.
+ * (whiteboard), never touching the stack for them. Publishes the per-source protection's counters
+ * ({@link ProtectionService}); its source guard outlives a restarted server instance.
  */
-@Component(service = {}, immediate = true, configurationPid = ServerSettings.PID,
+@Component(service = ProtectionService.class, immediate = true, configurationPid = ServerSettings.PID,
         configurationPolicy = ConfigurationPolicy.OPTIONAL)
 @Designate(ocd = ServerConfig.class)
-public final class SipServerComponent {
+public final class SipServerComponent implements ProtectionService {
 
     private static final Logger LOG = LoggerFactory.getLogger(SipServerComponent.class);
 
@@ -42,12 +48,33 @@ public final class SipServerComponent {
 
     private SipServer server;
     private ServerSettings settings = ServerSettings.defaults();
+    private volatile SourceGuard guard;
 
     @Activate
     void activate(Map<String, Object> props) {
         settings = new SettingsReader().read(props, ServerSettings.defaults());
-        server = new SipServer(settings, location.store(), interceptors);
+        guard = SipServer.newGuard(settings, Clock.systemUTC());
+        server = newServer(settings);
         startOrExplain();
+    }
+
+    private SipServer newServer(ServerSettings s) {
+        return new SipServer(s, location.store(), interceptors, SipConstants.TIMER_C_MILLIS, Clock.systemUTC(), guard);
+    }
+
+    @Override
+    public ProtectionCounters counters() {
+        return counters(guard);
+    }
+
+    /** The guard's snapshot as the exported value. */
+    static ProtectionCounters counters(SourceGuard g) {
+        SourceGuard.Snapshot s = g.snapshot();
+        SourceGuard.Limits l = g.limits();
+        return new ProtectionCounters(l.requestsPerSecond(), l.banFailures(), l.banWindow().toSeconds(),
+                l.banDuration().toSeconds(), s.refusedForRate(), s.droppedWhileBanned(), s.digestFailures(),
+                s.bansIssued(), s.sourcesTracked(), s.bannedNow().stream()
+                        .map(b -> new ProtectionCounters.BannedSource(b.source(), b.failures(), b.until())).toList());
     }
 
     /**
@@ -69,7 +96,7 @@ public final class SipServerComponent {
         ServerSettings next = new SettingsReader().read(props, settings);
         if (!server.running()) {
             settings = next;
-            server = new SipServer(settings, location.store(), interceptors);
+            server = newServer(settings);
             startOrExplain();
             return;
         }

@@ -6,10 +6,12 @@ import org.osgi.service.metatype.annotations.ObjectClassDefinition;
 
 /**
  * Metatype description of PID {@value ServerSettings#PID}. Method names map to property keys
- * ({@code users_file} is {@code users.file}); {@link SettingsReader} reads and validates the raw map.
+ * ({@code users_file} is {@code users.file}, {@code $_$} is {@code -}: {@code ban_digest$_$failures} is
+ * {@code ban.digest-failures}); {@link SettingsReader} reads and validates the raw map.
  */
 @ObjectClassDefinition(id = ServerSettings.PID, name = "Glare Resolver SIP server",
-        description = "Listening address, transports, SIP domain, digest realm, users file and registration limits. "
+        description = "Listening address, transports, SIP domain, digest realm, users file, registration limits "
+                + "and the per-source protection (request rate, ban after repeated digest failures). "
                 + "Changing the address, port or transports rebinds the listening points without losing registrations.")
 public @interface ServerConfig {
 
@@ -66,4 +68,22 @@ public @interface ServerConfig {
 
     @AttributeDefinition(name = "Default registration interval (s)", min = "1")
     int expires_default() default ServerSettings.DEFAULT_EXPIRES_DEFAULT;
+
+    @AttributeDefinition(name = "Requests per second per source", description = "requests one source address may "
+            + "send per second (also its largest burst); more get 503 Service Unavailable with Retry-After, ACKs "
+            + "are dropped. 0: no limit. A load generator or a PBX trunk is one source", min = "0", max = "1000000")
+    int limit_requests$_$per$_$second() default ServerSettings.DEFAULT_REQUESTS_PER_SECOND;
+
+    @AttributeDefinition(name = "Digest failures that ban a source", description = "wrong digest answers or "
+            + "unknown users from one source address within the ban window; the source's requests are then "
+            + "dropped without an answer for the ban duration. A request without credentials or with a stale "
+            + "nonce is no failure. 0: no bans", min = "0", max = "1000000")
+    int ban_digest$_$failures() default ServerSettings.DEFAULT_BAN_DIGEST_FAILURES;
+
+    @AttributeDefinition(name = "Ban window (s)", description = "the failures must fall within this time of the "
+            + "first", min = "1", max = "86400")
+    int ban_window() default ServerSettings.DEFAULT_BAN_WINDOW;
+
+    @AttributeDefinition(name = "Ban duration (s)", min = "1", max = "604800")
+    int ban_duration() default ServerSettings.DEFAULT_BAN_DURATION;
 }

@@ -32,11 +32,19 @@ import io.glareresolver.sip.impl.auth.DigestAlgorithm;
  *                       (a UA that chooses SHA-256 keeps it); see {@link #verifiedAlgorithms()}
  * @param forkGroupRingTime how long the bindings of one q-value ring before the next q-value's
  *                       are tried (serial forking); zero: until they all fail or Timer C
+ * @param requestsPerSecond requests one source address may send per second (also its largest
+ *                       burst); more are answered 503 with Retry-After (ACKs dropped). 0: no limit
+ * @param banDigestFailures digest failures (wrong answer or unknown user) from one source within
+ *                       {@code banWindow} that ban it; 0: no bans
+ * @param banWindow      the time within which the failures must fall (from the first)
+ * @param banDuration    how long a banned source's requests are dropped without an answer
  */
 public record ServerSettings(String address, int port, Set<Transport> transports, String domain, String realm,
                              Path usersFile, Duration nonceLifetime, int expiresMin, int expiresMax,
                              int expiresDefault, List<DigestAlgorithm> digestAlgorithms,
-                             List<DigestAlgorithm> acceptedDigestAlgorithms, Duration forkGroupRingTime) {
+                             List<DigestAlgorithm> acceptedDigestAlgorithms, Duration forkGroupRingTime,
+                             int requestsPerSecond, int banDigestFailures, Duration banWindow,
+                             Duration banDuration) {
 
     /** Config Admin PID of the server settings (no '-': FileInstall splits factory PIDs at it). */
     public static final String PID = "io.glareresolver.sip.server";
@@ -51,6 +59,10 @@ public record ServerSettings(String address, int port, Set<Transport> transports
     public static final int DEFAULT_EXPIRES_DEFAULT = 3600;
     /** Kamailio's {@code fr_inv_timer} is 120 s; a phone that rang 30 s unanswered is not picked up. */
     public static final int DEFAULT_FORK_GROUP_RING_TIME = 30;
+    public static final int DEFAULT_REQUESTS_PER_SECOND = 500;
+    public static final int DEFAULT_BAN_DIGEST_FAILURES = 20;
+    public static final int DEFAULT_BAN_WINDOW = 60;
+    public static final int DEFAULT_BAN_DURATION = 300;
 
     public ServerSettings {
         Objects.requireNonNull(address, "address");
@@ -68,6 +80,11 @@ public record ServerSettings(String address, int port, Set<Transport> transports
             throw new IllegalArgumentException("at least one digest algorithm");
         }
         acceptedDigestAlgorithms = List.copyOf(acceptedDigestAlgorithms);
+        Objects.requireNonNull(banWindow, "banWindow");
+        Objects.requireNonNull(banDuration, "banDuration");
+        if (requestsPerSecond < 0 || banDigestFailures < 0) {
+            throw new IllegalArgumentException("requestsPerSecond and banDigestFailures must not be negative");
+        }
     }
 
     /**
@@ -96,7 +113,9 @@ public record ServerSettings(String address, int port, Set<Transport> transports
         return new Builder().address(address).port(port).transports(transports).domain(domain).realm(realm)
                 .usersFile(usersFile).nonceLifetime(nonceLifetime).expiresMin(expiresMin).expiresMax(expiresMax)
                 .expiresDefault(expiresDefault).digestAlgorithms(digestAlgorithms)
-                .acceptedDigestAlgorithms(acceptedDigestAlgorithms).forkGroupRingTime(forkGroupRingTime);
+                .acceptedDigestAlgorithms(acceptedDigestAlgorithms).forkGroupRingTime(forkGroupRingTime)
+                .requestsPerSecond(requestsPerSecond).banDigestFailures(banDigestFailures).banWindow(banWindow)
+                .banDuration(banDuration);
     }
 
     /** True if the listening points differ (address, port or transports): the stack must rebind. */
@@ -118,6 +137,10 @@ public record ServerSettings(String address, int port, Set<Transport> transports
         private List<DigestAlgorithm> digestAlgorithms = List.of(DigestAlgorithm.MD5);
         private List<DigestAlgorithm> acceptedDigestAlgorithms = List.of(DigestAlgorithm.MD5, DigestAlgorithm.SHA_256);
         private Duration forkGroupRingTime = Duration.ofSeconds(DEFAULT_FORK_GROUP_RING_TIME);
+        private int requestsPerSecond = DEFAULT_REQUESTS_PER_SECOND;
+        private int banDigestFailures = DEFAULT_BAN_DIGEST_FAILURES;
+        private Duration banWindow = Duration.ofSeconds(DEFAULT_BAN_WINDOW);
+        private Duration banDuration = Duration.ofSeconds(DEFAULT_BAN_DURATION);
 
         private Builder() {
         }
@@ -135,11 +158,15 @@ public record ServerSettings(String address, int port, Set<Transport> transports
         public Builder digestAlgorithms(List<DigestAlgorithm> v) { digestAlgorithms = v; return this; }
         public Builder acceptedDigestAlgorithms(List<DigestAlgorithm> v) { acceptedDigestAlgorithms = v; return this; }
         public Builder forkGroupRingTime(Duration v) { forkGroupRingTime = v; return this; }
+        public Builder requestsPerSecond(int v) { requestsPerSecond = v; return this; }
+        public Builder banDigestFailures(int v) { banDigestFailures = v; return this; }
+        public Builder banWindow(Duration v) { banWindow = v; return this; }
+        public Builder banDuration(Duration v) { banDuration = v; return this; }
 
         public ServerSettings build() {
             return new ServerSettings(address, port, transports, domain, realm, usersFile, nonceLifetime,
                     expiresMin, expiresMax, expiresDefault, digestAlgorithms, acceptedDigestAlgorithms,
-                    forkGroupRingTime);
+                    forkGroupRingTime, requestsPerSecond, banDigestFailures, banWindow, banDuration);
         }
     }
 }

@@ -41,6 +41,10 @@ public final class SettingsReader {
     public static final String DIGEST_ALGORITHMS = "digest.algorithms";
     public static final String DIGEST_ACCEPTED = "digest.accepted";
     public static final String FORK_GROUP_RING_TIME = "fork.group-ring-time";
+    public static final String REQUESTS_PER_SECOND = "limit.requests-per-second";
+    public static final String BAN_DIGEST_FAILURES = "ban.digest-failures";
+    public static final String BAN_WINDOW = "ban.window";
+    public static final String BAN_DURATION = "ban.duration";
 
     private static final Logger LOG = LoggerFactory.getLogger(SettingsReader.class);
     // RFC 3261 §25.1 hostname / IPv4 / bracket-less IPv6 characters
@@ -82,6 +86,10 @@ public final class SettingsReader {
         // at most Timer C (181 s): beyond it the whole INVITE is over anyway
         apply(props, FORK_GROUP_RING_TIME, v -> Duration.ofSeconds(intIn(v, 0, 180)), b::forkGroupRingTime,
                 d.forkGroupRingTime());
+        apply(props, REQUESTS_PER_SECOND, v -> intIn(v, 0, 1_000_000), b::requestsPerSecond, d.requestsPerSecond());
+        apply(props, BAN_DIGEST_FAILURES, v -> intIn(v, 0, 1_000_000), b::banDigestFailures, d.banDigestFailures());
+        apply(props, BAN_WINDOW, v -> Duration.ofSeconds(intIn(v, 1, 86400)), b::banWindow, d.banWindow());
+        apply(props, BAN_DURATION, v -> Duration.ofSeconds(intIn(v, 1, 604800)), b::banDuration, d.banDuration());
 
         int min = expires(props, EXPIRES_MIN, d.expiresMin(), previous.expiresMin());
         int max = expires(props, EXPIRES_MAX, d.expiresMax(), previous.expiresMax());

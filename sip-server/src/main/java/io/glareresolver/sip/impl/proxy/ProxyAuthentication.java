@@ -78,6 +78,7 @@ public final class ProxyAuthentication {
             } else {
                 LOG.info("[{}] {} refused: bad credentials for '{}'", callId, method, creds == null ? "?" : creds.username());
                 sip.respond(st, req, Response.FORBIDDEN, "Bad credentials", callId);
+                sip.badCredentials(req); // a wrong answer or an unknown user: counted against its source
             }
             return Optional.empty();
         }

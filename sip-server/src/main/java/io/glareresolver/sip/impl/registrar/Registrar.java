@@ -209,6 +209,9 @@ public final class Registrar {
         } else {
             LOG.info("[{}] REGISTER refused: bad credentials for user '{}'", callId, creds == null ? "?" : creds.username());
             sip.respond(st, req, Response.FORBIDDEN, "Bad credentials", callId);
+            if (outcome == AuthOutcome.BAD_CREDENTIALS) {
+                sip.badCredentials(req); // a wrong answer or an unknown user: counted against its source
+            }
         }
     }
 

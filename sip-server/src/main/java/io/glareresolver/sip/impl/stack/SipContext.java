@@ -42,6 +42,7 @@ public final class SipContext {
     private final DialogStamp dialogStamp;
     private volatile SipProvider provider;
     private volatile ServerSettings settings;
+    private volatile java.util.function.Consumer<String> badCredentials = source -> { };
 
     public SipContext(HeaderFactory headers, MessageFactory messages, AddressFactory addresses, ServerSettings settings,
                       DialogStamp dialogStamp) {
@@ -78,6 +79,50 @@ public final class SipContext {
 
     void settings(ServerSettings s) {
         this.settings = s;
+    }
+
+    void onBadCredentials(java.util.function.Consumer<String> listener) {
+        this.badCredentials = listener;
+    }
+
+    /**
+     * Tells the server's source guard that a request carried a wrong digest answer or named an
+     * unknown user ({@link io.glareresolver.sip.impl.auth.AuthOutcome#BAD_CREDENTIALS}); a request
+     * without credentials, or with a stale nonce, is not such a failure.
+     */
+    public void badCredentials(Request req) {
+        badCredentials.accept(sourceOf(req));
+    }
+
+    /**
+     * The address a request came from: the top Via's {@code received} parameter, else its host.
+     * RFC 3261 §18.2.1: "If the host portion of the "sent-by" field contains a domain name, or if it
+     * contains an IP address that differs from the packet source address, the server MUST add a
+     * "received" parameter to that Via header field value. This parameter MUST contain the source
+     * address from which the packet was received."
+     * <p>
+     * What the JAIN-SIP RI 1.3.0-91 does (read in its bytecode, {@code UDPMessageChannel} and
+     * {@code ConnectionOrientedMessageChannel.processMessage}, the same rule for UDP and TCP): it sets
+     * {@code received} to the packet's source address when the Via has {@code rport} or when the
+     * Via host, as written, is not that address' text ({@code InetAddress.getHostAddress()}; a host
+     * name, an IPv6 reference in brackets or another address always differ). It does not remove a
+     * {@code received} the peer wrote itself when the host is its own address and there is no
+     * {@code rport}: {@link SipServer} corrects that case from the RI's event before this is read.
+     */
+    public static String sourceOf(Request req) {
+        ViaHeader via = (ViaHeader) req.getHeader(ViaHeader.NAME);
+        if (via == null) {
+            return "-";
+        }
+        String received = via.getReceived();
+        String host = received != null && !received.isEmpty() ? received : via.getHost();
+        if (host == null) {
+            return "-";
+        }
+        if (host.startsWith("[") && host.endsWith("]")) {
+            host = host.substring(1, host.length() - 1);
+        }
+        return host.toLowerCase(Locale.ROOT);
     }
 
     /** "The domain, the listen address or localhost": hosts whose AORs this server owns. */

@@ -55,6 +55,7 @@ import io.glareresolver.sip.impl.proxy.RequestRelay;
 import io.glareresolver.sip.impl.proxy.ResponseRouter;
 import io.glareresolver.sip.impl.registrar.Registrar;
 import io.glareresolver.sip.impl.screen.RequestScreen;
+import io.glareresolver.sip.impl.screen.SourceGuard;
 
 /**
  * The SIP server: one JAIN-SIP stack with a listening point per transport, the registrar and the
@@ -70,6 +71,8 @@ public final class SipServer implements SipListener {
     private final InterceptorChain interceptors;
     private final long timerCMillis;
     private final Clock clock;
+    /** Per-source rate limit and bans; it outlives the stack (its counters are the server's). */
+    private final SourceGuard guard;
     private volatile ServerSettings settings;
 
     private ThreadGroup stackThreads;
@@ -89,11 +92,33 @@ public final class SipServer implements SipListener {
 
     public SipServer(ServerSettings settings, SubscriberStore store, InterceptorChain interceptors, long timerCMillis,
                      Clock clock) {
+        this(settings, store, interceptors, timerCMillis, clock, newGuard(settings, clock));
+    }
+
+    /** With a source guard of the caller's (the DS component keeps one across server instances). */
+    public SipServer(ServerSettings settings, SubscriberStore store, InterceptorChain interceptors, long timerCMillis,
+                     Clock clock, SourceGuard guard) {
+        this.guard = guard;
+        guard.limits(guardLimits(settings));
         this.settings = settings;
         this.store = store;
         this.interceptors = interceptors;
         this.timerCMillis = timerCMillis;
         this.clock = clock;
+    }
+
+    /** A source guard with the limits of {@code settings}, timed by {@link System#nanoTime()}. */
+    public static SourceGuard newGuard(ServerSettings settings, Clock clock) {
+        return new SourceGuard(guardLimits(settings), System::nanoTime, clock);
+    }
+
+    static SourceGuard.Limits guardLimits(ServerSettings s) {
+        return new SourceGuard.Limits(s.requestsPerSecond(), s.banDigestFailures(), s.banWindow(), s.banDuration());
+    }
+
+    /** The per-source rate limit and bans, with their counters. */
+    public SourceGuard guard() {
+        return guard;
     }
 
     /** The JAIN-SIP RI settings (see DEPENDENCIES.md for the measurements behind them). */
@@ -173,6 +198,7 @@ public final class SipServer implements SipListener {
                     }
                 }
                 sip.provider(provider);
+                sip.onBadCredentials(this::digestFailed);
                 NonceService nonces = new NonceService(s.nonceLifetime(), clock);
                 registrar = new Registrar(sip, store.users(), store.locations(), nonces, clock, interceptors);
                 invites = new InviteProxy(sip, store.users(), store.locations(), nonces, registrar.verifier(),
@@ -190,6 +216,7 @@ public final class SipServer implements SipListener {
             throw e;
         }
         timers.scheduleWithFixedDelay(store.locations()::purgeExpired, 30, 30, TimeUnit.SECONDS);
+        timers.scheduleWithFixedDelay(guard::purgeExpired, 30, 30, TimeUnit.SECONDS);
         LOG.info("SIP server listening on {}:{} {} (domain {}, realm {})", s.address(), s.port(), s.transports(),
                 s.domain(), s.realm());
     }
@@ -243,6 +270,7 @@ public final class SipServer implements SipListener {
      */
     public synchronized boolean reconfigure(ServerSettings next) {
         ServerSettings prev = settings;
+        applyProtection(prev, next);
         if (stack == null) {
             settings = next;
             return true;
@@ -298,6 +326,18 @@ public final class SipServer implements SipListener {
         LOG.info("SIP server now listening on {} ({} registrations kept)", listening(),
                 store.locations().registrations().size());
         return true;
+    }
+
+    /** The guard's limits are independent of the listening points: in force from the next request. */
+    private void applyProtection(ServerSettings prev, ServerSettings next) {
+        SourceGuard.Limits limits = guardLimits(next);
+        if (!limits.equals(guardLimits(prev))) {
+            LOG.info("SIP server protection now: {} requests/s per source{}, ban after {} digest failures within {} s "
+                    + "for {} s{}", limits.requestsPerSecond(), limits.requestsPerSecond() == 0 ? " (no limit)" : "",
+                    limits.banFailures(), limits.banWindow().toSeconds(), limits.banDuration().toSeconds(),
+                    limits.banFailures() == 0 ? " (no bans)" : "");
+        }
+        guard.limits(limits);
     }
 
     private void deleteQuietly(ListeningPoint lp) {
@@ -387,6 +427,9 @@ public final class SipServer implements SipListener {
 
     private void dispatch(RequestEvent ev, Request req, String callId, ServerTransaction[] stRef) throws Exception {
         String method = req.getMethod();
+        if (!admitted(ev, req, method, callId)) {
+            return;
+        }
         if (Request.ACK.equals(method)) {
             onAck(ev, req, callId);
             return;
@@ -498,6 +541,73 @@ public final class SipServer implements SipListener {
             relay.forward(authentication.withoutOurCredentials(req), st, target.get(), mf, loopHash, callId);
         }
     }
+
+    /**
+     * The source guard's verdict, before any transaction exists. A banned source's request is
+     * dropped without a word (it learns nothing, and costs no answer); over the rate, a request gets
+     * a stateless 503 with Retry-After, RFC 3261 §21.5.4: "The server is temporarily unable to
+     * process the request due to a temporary overloading or maintenance of the server. The server
+     * MAY indicate when the client should retry the request in a Retry-After header field." An ACK
+     * cannot be answered (§17.1.1.3) and is dropped.
+     */
+    private boolean admitted(RequestEvent ev, Request req, String method, String callId) throws Exception {
+        String source = packetSource(ev, req, callId);
+        SourceGuard.Verdict verdict = guard.admit(source);
+        if (verdict == SourceGuard.Verdict.ADMIT) {
+            return true;
+        }
+        if (verdict == SourceGuard.Verdict.BANNED) {
+            return false; // logged once, at the ban; never per packet
+        }
+        if (verdict == SourceGuard.Verdict.OVER_RATE_FIRST) {
+            LOG.info("[{}] source {} sends more than {} requests/s: the excess is answered 503 (ACKs dropped); "
+                    + "logged at most once a minute per source", callId, source, guard.limits().requestsPerSecond());
+        }
+        if (!Request.ACK.equals(method)) {
+            Response r = sip.response(req, Response.SERVICE_UNAVAILABLE, "Too many requests from your address");
+            // the bucket refills fully within a second
+            r.setHeader(sip.headers().createRetryAfterHeader(RETRY_AFTER_SECONDS));
+            sip.send(null, r, callId);
+        }
+        return false;
+    }
+
+    /** Seconds a client refused for the rate is told to wait (Retry-After). */
+    static final int RETRY_AFTER_SECONDS = 1;
+
+    /**
+     * The source address of a request (see {@link SipContext#sourceOf}). When the RI's event tells
+     * the packet's source (its {@code gov.nist.javax.sip.RequestEventExt}, the one RI type used here:
+     * the javax.sip API has no packet source) and the Via says otherwise, the peer wrote a
+     * {@code received} of its own (the RI keeps it when the Via host is the peer's address and there is
+     * no {@code rport}): left alone, any peer could pick the address it is counted, limited and banned
+     * as, and have another one banned. The Via's {@code received} is then set to the packet's source
+     * (RFC 3261 §18.2.1: it "MUST contain the source address from which the packet was received"),
+     * so the registrar and the proxy count digest failures against the same address.
+     */
+    private static String packetSource(RequestEvent ev, Request req, String callId) throws java.text.ParseException {
+        String claimed = SipContext.sourceOf(req);
+        if (!(ev instanceof gov.nist.javax.sip.RequestEventExt ext) || ext.getRemoteIpAddress() == null) {
+            return claimed;
+        }
+        String packet = ext.getRemoteIpAddress().toLowerCase(java.util.Locale.ROOT);
+        if (!packet.equals(claimed)) {
+            ViaHeader via = (ViaHeader) req.getHeader(ViaHeader.NAME);
+            if (via != null) {
+                LOG.debug("[{}] top Via received={} replaced by the packet's source {}", callId, via.getReceived(), packet);
+                via.setReceived(packet);
+            }
+        }
+        return packet;
+    }
+
+    /** A wrong digest answer or an unknown user from {@code source}: counted; the failure that reaches the limit bans. */
+    private void digestFailed(String source) {
+        guard.digestFailed(source).ifPresent(ban -> LOG.warn("source {} banned for {} s after {} digest failures "
+                + "within {} s: its requests are dropped without an answer until {}", ban.source(),
+                ban.duration().toSeconds(), ban.failures(), guard.limits().banWindow().toSeconds(), ban.until()));
+    }
+
 
     /**
      * An in-dialog request (To tag): relayed only within a dialog this proxy record-routed, which

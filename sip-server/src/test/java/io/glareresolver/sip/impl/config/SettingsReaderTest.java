@@ -74,4 +74,32 @@ class SettingsReaderTest {
         assertTrue(r.refusals().get(0).contains("expires.default"));
         assertEquals(prev.address(), r.read(Map.of("address", "192.0.2.77"), prev).address(), "not a local interface");
     }
+
+    @Test
+    void protectionSettingsHaveDefaultsAndRefuseWhatTheyCannotUse() {
+        SettingsReader r = new SettingsReader();
+        ServerSettings d = r.read(Map.of(), ServerSettings.defaults());
+        assertEquals(500, d.requestsPerSecond());
+        assertEquals(20, d.banDigestFailures());
+        assertEquals(Duration.ofSeconds(60), d.banWindow());
+        assertEquals(Duration.ofSeconds(300), d.banDuration());
+
+        ServerSettings s = r.read(Map.of("limit.requests-per-second", "0", "ban.digest-failures", 5,
+                "ban.window", "10", "ban.duration", 3600L), d);
+        assertTrue(r.refusals().isEmpty(), r.refusals().toString());
+        assertEquals(0, s.requestsPerSecond(), "0 switches the limit off");
+        assertEquals(5, s.banDigestFailures());
+        assertEquals(Duration.ofSeconds(10), s.banWindow());
+        assertEquals(Duration.ofSeconds(3600), s.banDuration());
+
+        ServerSettings kept = r.read(Map.of("limit.requests-per-second", "fast", "ban.digest-failures", "-1",
+                "ban.window", "0", "ban.duration", "1e3"), s);
+        assertEquals(s, kept, "every unusable value keeps the previous one");
+        assertEquals(4, r.refusals().size(), r.refusals().toString());
+        assertTrue(r.refusals().get(0).contains("limit.requests-per-second='fast' refused: not a whole number"),
+                r.refusals().toString());
+        assertTrue(r.refusals().stream().anyMatch(l -> l.contains("ban.window='0' refused: must be between 1 and 86400")),
+                r.refusals().toString());
+        assertEquals(s.toBuilder().build(), s, "toBuilder carries the protection settings");
+    }
 }

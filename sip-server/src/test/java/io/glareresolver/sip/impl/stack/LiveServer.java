@@ -41,13 +41,18 @@ final class LiveServer implements AutoCloseable {
     private final ByteArrayOutputStream captured = new ByteArrayOutputStream();
 
     LiveServer(Path dir) throws Exception {
+        this(dir, b -> b);
+    }
+
+    /** With settings of the test's own on top of the defaults (e.g. the per-source limits). */
+    LiveServer(Path dir, java.util.function.UnaryOperator<ServerSettings.Builder> tuning) throws Exception {
         Path users = dir.resolve("sip-users.txt");
         Files.write(users, List.of(
                 SipUser.withPassword("alice", 1, REALM, "alice-pw".toCharArray()).line(),
                 SipUser.withPassword("bob", 2, REALM, "bob-pw".toCharArray()).line()));
-        settings = ServerSettings.builder().port(TestPhone.freePort()).usersFile(users)
+        settings = tuning.apply(ServerSettings.builder().port(TestPhone.freePort()).usersFile(users)
                 // both challenged, SHA-256 first: the SHA-256 paths; the shipped MD5-only default has its own test
-                .digestAlgorithms(List.of(DigestAlgorithm.SHA_256, DigestAlgorithm.MD5)).build();
+                .digestAlgorithms(List.of(DigestAlgorithm.SHA_256, DigestAlgorithm.MD5))).build();
         store = new SubscriberStore(settings, Clock.systemUTC());
         server = new SipServer(settings, store, new InterceptorChain());
         server.start();
