@@ -23,6 +23,7 @@ import io.glareresolver.sip.api.RegistrationInterceptor;
 import io.glareresolver.sip.impl.config.ServerConfig;
 import io.glareresolver.sip.impl.config.ServerSettings;
 import io.glareresolver.sip.impl.config.SettingsReader;
+import io.glareresolver.sip.impl.config.SipHost;
 import io.glareresolver.sip.impl.proxy.InterceptorChain;
 import io.glareresolver.sip.impl.screen.SourceGuard;
 import io.glareresolver.sip.impl.stack.SipConstants;
@@ -85,9 +86,9 @@ public final class SipServerComponent implements ProtectionService {
         try {
             server.start();
         } catch (Exception e) {
-            LOG.error("SIP server not started: cannot listen on {}:{} {} ({}); set address/port/transports in "
-                    + "configuration {}", settings.address(), settings.port(), settings.transports(), e.toString(),
-                    ServerSettings.PID);
+            LOG.error("SIP server not started: cannot listen on {} {} ({}); set address/port/transports in "
+                    + "configuration {}", SipHost.hostPort(settings.address(), settings.port()), settings.transports(),
+                    e.toString(), ServerSettings.PID);
         }
     }
 

@@ -15,7 +15,8 @@ import org.osgi.service.metatype.annotations.ObjectClassDefinition;
                 + "Changing the address, port or transports rebinds the listening points without losing registrations.")
 public @interface ServerConfig {
 
-    @AttributeDefinition(name = "Listen address", description = "IP address of a local interface (no wildcard)")
+    @AttributeDefinition(name = "Listen address", description = "IP address of a local interface (no wildcard, no "
+            + "port): IPv4 as 127.0.0.1, IPv6 bare or bracketed, ::1 or [::1]; Via and Record-Route then carry [::1]")
     String address() default ServerSettings.DEFAULT_ADDRESS;
 
     @AttributeDefinition(name = "Port", description = "SIP port for every transport (1-65535)", min = "1", max = "65535")
@@ -27,7 +28,7 @@ public @interface ServerConfig {
     String[] transports() default {"udp", "tcp"};
 
     @AttributeDefinition(name = "SIP domain", description = "Addresses of record are user@domain; requests to the "
-            + "domain, the listen address or localhost are local")
+            + "domain, the listen address or localhost are local; an IPv6 literal is written [::1] (alice@[::1])")
     String domain() default ServerSettings.DEFAULT_ADDRESS;
 
     @AttributeDefinition(name = "Digest realm")

@@ -3,7 +3,6 @@ package io.glareresolver.sip.impl.config;
 import java.net.InetAddress;
 import java.net.NetworkInterface;
 import java.net.SocketException;
-import java.net.UnknownHostException;
 import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -47,7 +46,7 @@ public final class SettingsReader {
     public static final String BAN_DURATION = "ban.duration";
 
     private static final Logger LOG = LoggerFactory.getLogger(SettingsReader.class);
-    // RFC 3261 §25.1 hostname / IPv4 / bracket-less IPv6 characters
+    // RFC 3261 §25.1 hostname / IPv4 / IPv6 (bare or bracketed) characters
     private static final Pattern HOST = Pattern.compile("[A-Za-z0-9.:\\-\\[\\]]+");
 
     private final List<String> refusals = new ArrayList<>();
@@ -159,22 +158,25 @@ public final class SettingsReader {
         return (int) v;
     }
 
+    /**
+     * The listen address: an IPv4 literal ({@code 127.0.0.1}) or an IPv6 literal, bare or bracketed
+     * as in a SIP URI ({@code ::1}, {@code [::1]}), kept bare in RFC 5952 form ({@code ::1}).
+     */
     private String address(Object raw) {
         String s = String.valueOf(raw).trim();
         if (s.isEmpty()) {
             throw new IllegalArgumentException("empty");
         }
+        if (s.indexOf('%') >= 0) {
+            throw new IllegalArgumentException("an IPv6 zone index (%...) cannot be written in a SIP URI or Via; "
+                    + "use a global or loopback address");
+        }
+        if (s.matches("\\[.*\\]:\\d+") || s.matches("[^:]*:\\d+")) {
+            throw new IllegalArgumentException("an address without a port (the port is the setting '" + PORT + "')");
+        }
         // only IP literals: a host name would need a DNS look-up, and the Via must carry what we bind
-        boolean literal = s.matches("\\d{1,3}(\\.\\d{1,3}){3}") || (s.contains(":") && s.matches("[0-9A-Fa-f:.]+"));
-        if (!literal) {
-            throw new IllegalArgumentException("not an IP address literal");
-        }
-        InetAddress addr;
-        try {
-            addr = InetAddress.getByName(s);
-        } catch (UnknownHostException e) {
-            throw new IllegalArgumentException("not an IP address literal");
-        }
+        InetAddress addr = SipHost.literal(s).orElseThrow(() -> new IllegalArgumentException(
+                "not an IP address literal (IPv4 as 127.0.0.1, IPv6 as ::1 or [::1])"));
         if (addr.isAnyLocalAddress()) {
             throw new IllegalArgumentException("the wildcard address cannot be put in Via and Record-Route");
         }
@@ -185,7 +187,7 @@ public final class SettingsReader {
         } catch (SocketException e) {
             throw new IllegalArgumentException("cannot list the local interfaces: " + e.getMessage());
         }
-        return s;
+        return SipHost.bare(s);
     }
 
     static Set<Transport> transports(Object raw) {
@@ -246,12 +248,20 @@ public final class SettingsReader {
         return out;
     }
 
+    /**
+     * The SIP domain: a host name, an IPv4 literal or an IPv6 literal, lower case; an IPv6
+     * literal ({@code ::1} or {@code [::1]}) kept as a URI host ({@code [::1]}, RFC 3261 §25.1), as
+     * it stands in an address of record ({@code alice@[::1]}).
+     */
     static String host(Object raw) {
         String s = String.valueOf(raw).trim().toLowerCase(java.util.Locale.ROOT);
         if (s.isEmpty() || !HOST.matcher(s).matches()) {
             throw new IllegalArgumentException("not a host name or IP address");
         }
-        return s;
+        if ((s.contains(":") || s.startsWith("[")) && SipHost.literal(s).isEmpty()) {
+            throw new IllegalArgumentException("not a host name or IP address (IPv6 as ::1 or [::1], no port)");
+        }
+        return SipHost.canonical(s);
     }
 
     static String realm(Object raw) {

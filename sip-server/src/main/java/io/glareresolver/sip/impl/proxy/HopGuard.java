@@ -51,7 +51,7 @@ public final class HopGuard {
     /**
      * @param maxForwards the received Max-Forwards, or null if absent
      * @param vias        the received Vias, top first
-     * @param ourSentBys  our own sent-by values (lower case)
+     * @param ourSentBys  our own sent-by values, as {@code SipContext.sentBy} writes them (lower case, IPv6 as {@code [::1]:5060}); the Hops must be written the same way
      * @param loopHash    {@link #loopHash} of the received request
      */
     public static Verdict check(Integer maxForwards, List<Hop> vias, Set<String> ourSentBys, String loopHash) {

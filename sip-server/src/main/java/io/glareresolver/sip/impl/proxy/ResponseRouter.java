@@ -53,7 +53,7 @@ public final class ResponseRouter {
     private void stray(Response resp, String callId) {
         ViaHeader top = (ViaHeader) resp.getHeader(ViaHeader.NAME);
         if (resp.getStatusCode() / 100 != 2 || top == null
-                || !sip.ourSentBys().contains((top.getHost() + ":" + top.getPort()).toLowerCase(java.util.Locale.ROOT))) {
+                || !sip.ourSentBys().contains(SipContext.sentBy(top))) {
             LOG.debug("[{}] stray {} dropped", callId, resp.getStatusCode());
             return;
         }

@@ -2,7 +2,6 @@ package io.glareresolver.sip.impl.stack;
 
 import java.text.ParseException;
 import java.util.List;
-import java.util.Locale;
 import java.util.Set;
 import java.util.concurrent.ThreadLocalRandom;
 
@@ -25,6 +24,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import io.glareresolver.sip.impl.config.ServerSettings;
+import io.glareresolver.sip.impl.config.SipHost;
 import io.glareresolver.sip.impl.config.Transport;
 import io.glareresolver.sip.impl.proxy.DialogStamp;
 
@@ -44,13 +44,24 @@ public final class SipContext {
     private volatile ServerSettings settings;
     private volatile java.util.function.Consumer<String> badCredentials = source -> { };
 
+    /** What "us" is, in {@link SipHost#canonical} form, for the current settings. */
+    private volatile Us us;
+
+    /** Our listen address and domain as compared, and our sent-by values. */
+    private record Us(String address, String domain, Set<String> sentBys) {
+        static Us of(ServerSettings s) {
+            return new Us(SipHost.canonical(s.address()), SipHost.canonical(s.domain()),
+                    Set.of(SipHost.hostPort(s.address(), s.port())));
+        }
+    }
+
     public SipContext(HeaderFactory headers, MessageFactory messages, AddressFactory addresses, ServerSettings settings,
                       DialogStamp dialogStamp) {
         this.headers = headers;
         this.dialogStamp = dialogStamp;
         this.messages = messages;
         this.addresses = addresses;
-        this.settings = settings;
+        settings(settings);
     }
 
     public HeaderFactory headers() {
@@ -78,6 +89,7 @@ public final class SipContext {
     }
 
     void settings(ServerSettings s) {
+        this.us = Us.of(s);
         this.settings = s;
     }
 
@@ -122,20 +134,20 @@ public final class SipContext {
         if (host.startsWith("[") && host.endsWith("]")) {
             host = host.substring(1, host.length() - 1);
         }
-        return host.toLowerCase(Locale.ROOT);
+        return host.toLowerCase(java.util.Locale.ROOT);
     }
 
-    /** "The domain, the listen address or localhost": hosts whose AORs this server owns. */
+    /**
+     * "The domain, the listen address or localhost": hosts whose AORs this server owns. An IPv6
+     * literal matches in any spelling ({@code [::1]}, {@code ::1}, {@code [0:0:0:0:0:0:0:1]}).
+     */
     public boolean isLocalHost(String host) {
         if (host == null) {
             return false;
         }
-        String h = host.toLowerCase(Locale.ROOT);
-        if (h.startsWith("[") && h.endsWith("]")) {
-            h = h.substring(1, h.length() - 1);
-        }
-        ServerSettings s = settings;
-        return h.equals(s.domain()) || h.equals(s.address().toLowerCase(Locale.ROOT)) || h.equals("localhost");
+        String h = SipHost.canonical(host);
+        Us u = us;
+        return h.equals(u.domain()) || h.equals(u.address()) || h.equals("localhost");
     }
 
     /** A URI that addresses this server: a local host and our port (or no port, meaning 5060 or the AOR). */
@@ -156,10 +168,19 @@ public final class SipContext {
         return port == settings.port();
     }
 
-    /** Our Via sent-by values ({@code host:port}), for loop detection. */
+    /** Our Via sent-by values ({@code host:port} in {@link #sentBy} form: {@code [::1]:5060}), for loop detection. */
     public Set<String> ourSentBys() {
-        ServerSettings s = settings;
-        return Set.of((s.address() + ":" + s.port()).toLowerCase(Locale.ROOT));
+        return us.sentBys();
+    }
+
+    /**
+     * A Via's sent-by as {@link #ourSentBys} holds ours: {@link SipHost#canonical} host, and the
+     * port, 5060 if absent (§18.2.2 / §19.1.2: the default port of sip over UDP and TCP). The RI
+     * reports an IPv6 Via host with its brackets, in whatever spelling the sender wrote.
+     */
+    public static String sentBy(ViaHeader via) {
+        int port = via.getPort() <= 0 ? SipConstants.DEFAULT_SIP_PORT : via.getPort();
+        return SipHost.hostPort(via.getHost(), port);
     }
 
     /** The transport to reach a URI: its transport parameter if we listen on it, else UDP (or our only one). */
@@ -180,7 +201,8 @@ public final class SipContext {
 
     public ViaHeader via(Transport t, String branch) throws ParseException, javax.sip.InvalidArgumentException {
         ListeningPoint lp = listeningPoint(t);
-        ViaHeader via = headers.createViaHeader(lp.getIPAddress(), lp.getPort(), t.token(), branch);
+        // the RI reports a listening point on ::1 as 0:0:0:0:0:0:0:1: written as [::1]
+        ViaHeader via = headers.createViaHeader(SipHost.canonical(lp.getIPAddress()), lp.getPort(), t.token(), branch);
         via.setRPort();
         return via;
     }
@@ -213,10 +235,13 @@ public final class SipContext {
         return ourRoute instanceof SipURI sip ? sip.getParameter(DialogStamp.PARAMETER) : null;
     }
 
-    /** Our Record-Route URI: {@code sip:address:port;lr} (transport=tcp only if UDP is off). */
+    /**
+     * Our Record-Route URI: {@code sip:address:port;lr} (transport=tcp only if UDP is off). §25.1:
+     * {@code IPv6reference = "[" IPv6address "]"}: {@code sip:[::1]:5060;lr}.
+     */
     public SipURI recordRouteUri() throws ParseException {
         ServerSettings s = settings;
-        SipURI uri = addresses.createSipURI(null, s.address());
+        SipURI uri = addresses.createSipURI(null, SipHost.canonical(s.address()));
         uri.setPort(s.port());
         uri.setLrParam();
         if (!s.transports().contains(Transport.UDP)) {

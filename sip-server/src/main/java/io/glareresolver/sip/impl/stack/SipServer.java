@@ -45,6 +45,7 @@ import org.slf4j.LoggerFactory;
 import io.glareresolver.sip.api.Registration;
 import io.glareresolver.sip.impl.auth.NonceService;
 import io.glareresolver.sip.impl.config.ServerSettings;
+import io.glareresolver.sip.impl.config.SipHost;
 import io.glareresolver.sip.impl.config.Transport;
 import io.glareresolver.sip.impl.location.SubscriberStore;
 import io.glareresolver.sip.impl.proxy.HopGuard;
@@ -190,7 +191,7 @@ public final class SipServer implements SipListener {
                         factory.createAddressFactory(), s, store.dialogStamp());
                 SipProvider provider = null;
                 for (Transport t : s.transports()) {
-                    ListeningPoint lp = stack.createListeningPoint(s.address(), s.port(), t.token());
+                    ListeningPoint lp = stack.createListeningPoint(bindAddress(s.address()), s.port(), t.token());
                     if (provider == null) {
                         provider = stack.createSipProvider(lp);
                     } else {
@@ -211,14 +212,26 @@ public final class SipServer implements SipListener {
                 return null;
             });
         } catch (Exception e) {
-            LOG.error("SIP server cannot listen on {}:{} {}: {}", s.address(), s.port(), s.transports(), e.toString());
+            LOG.error("SIP server cannot listen on {} {}: {}", SipHost.hostPort(s.address(), s.port()), s.transports(),
+                    e.toString());
             stopQuietly();
             throw e;
         }
         timers.scheduleWithFixedDelay(store.locations()::purgeExpired, 30, 30, TimeUnit.SECONDS);
         timers.scheduleWithFixedDelay(guard::purgeExpired, 30, 30, TimeUnit.SECONDS);
-        LOG.info("SIP server listening on {}:{} {} (domain {}, realm {})", s.address(), s.port(), s.transports(),
-                s.domain(), s.realm());
+        LOG.info("SIP server listening on {} {} (domain {}, realm {})", SipHost.hostPort(s.address(), s.port()),
+                s.transports(), s.domain(), s.realm());
+    }
+
+    /**
+     * The listen address in the spelling the RI reports back ({@code 0:0:0:0:0:0:0:1} for
+     * {@code ::1}): the RI files a new listening point under the address as given but removes a
+     * deleted one under its {@code getIPAddress()}, so with any other spelling a deleted point stays
+     * filed and re-creating it on the same port and transport returns the dead one (seen: TCP
+     * dropped and added back on {@code ::1} refused every connection).
+     */
+    static String bindAddress(String address) {
+        return SipHost.literal(address).map(java.net.InetAddress::getHostAddress).orElse(address);
     }
 
     /**
@@ -250,12 +263,12 @@ public final class SipServer implements SipListener {
         return stack != null;
     }
 
-    /** The listening points as {@code transport address:port}, for logs and tests. */
+    /** The listening points as {@code transport host:port} ({@code udp [::1]:5060}), for logs and tests. */
     public synchronized List<String> listening() {
         List<String> out = new ArrayList<>();
         if (sip != null && sip.provider() != null) {
             for (ListeningPoint lp : sip.provider().getListeningPoints()) {
-                out.add(lp.getTransport().toLowerCase() + " " + lp.getIPAddress() + ":" + lp.getPort());
+                out.add(lp.getTransport().toLowerCase() + " " + SipHost.hostPort(lp.getIPAddress(), lp.getPort()));
             }
         }
         return out;
@@ -286,15 +299,17 @@ public final class SipServer implements SipListener {
         try {
             for (Transport t : next.transports()) {
                 ListeningPoint old = provider.getListeningPoint(t.token());
-                if (old != null && old.getIPAddress().equals(next.address()) && old.getPort() == next.port()) {
+                // the RI reports ::1 as 0:0:0:0:0:0:0:1: compared as one spelling, or the same socket is bound twice
+                if (old != null && SipHost.canonical(old.getIPAddress()).equals(SipHost.canonical(next.address()))
+                        && old.getPort() == next.port()) {
                     continue;
                 }
-                created.add(stack.createListeningPoint(next.address(), next.port(), t.token()));
+                created.add(stack.createListeningPoint(bindAddress(next.address()), next.port(), t.token()));
             }
         } catch (Exception e) {
-            LOG.warn("settings address/port/transports refused: cannot listen on {}:{} {}: {}; keeping {}:{} {}",
-                    next.address(), next.port(), next.transports(), e.toString(), prev.address(), prev.port(),
-                    prev.transports());
+            LOG.warn("settings address/port/transports refused: cannot listen on {} {}: {}; keeping {} {}",
+                    SipHost.hostPort(next.address(), next.port()), next.transports(), e.toString(),
+                    SipHost.hostPort(prev.address(), prev.port()), prev.transports());
             for (ListeningPoint lp : created) {
                 deleteQuietly(lp);
             }
@@ -316,7 +331,7 @@ public final class SipServer implements SipListener {
             try {
                 provider.addListeningPoint(lp);
             } catch (Exception e) {
-                LOG.error("cannot attach listening point {}:{} {}: {}", lp.getIPAddress(), lp.getPort(),
+                LOG.error("cannot attach listening point {} {}: {}", SipHost.hostPort(lp.getIPAddress(), lp.getPort()),
                         lp.getTransport(), e.toString());
             }
         }
@@ -751,8 +766,7 @@ public final class SipServer implements SipListener {
         Iterator<?> it = req.getHeaders(ViaHeader.NAME);
         while (it.hasNext()) {
             ViaHeader v = (ViaHeader) it.next();
-            int port = v.getPort() <= 0 ? SipConstants.DEFAULT_SIP_PORT : v.getPort();
-            hops.add(new HopGuard.Hop(v.getHost() + ":" + port, v.getBranch()));
+            hops.add(new HopGuard.Hop(SipContext.sentBy(v), v.getBranch()));
         }
         return hops;
     }
@@ -783,7 +797,7 @@ public final class SipServer implements SipListener {
 
     @Override
     public void processIOException(IOExceptionEvent ev) {
-        LOG.info("I/O error towards {}:{} over {}", ev.getHost(), ev.getPort(), ev.getTransport());
+        LOG.info("I/O error towards {} over {}", SipHost.hostPort(ev.getHost(), ev.getPort()), ev.getTransport());
     }
 
     @Override

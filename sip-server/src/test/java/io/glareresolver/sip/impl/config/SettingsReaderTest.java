@@ -102,4 +102,42 @@ class SettingsReaderTest {
                 r.refusals().toString());
         assertEquals(s.toBuilder().build(), s, "toBuilder carries the protection settings");
     }
+
+    @Test
+    void anIpv6LiteralIsAcceptedBareOrBracketed() {
+        SettingsReader r = new SettingsReader();
+        for (String given : new String[] {"::1", "[::1]", " 0:0:0:0:0:0:0:1 ", "[0000::0001]"}) {
+            ServerSettings s = r.read(Map.of("address", given, "domain", given), ServerSettings.defaults());
+            assertTrue(r.refusals().isEmpty(), given + ": " + r.refusals());
+            assertEquals("::1", s.address(), "the address is kept bare: " + given);
+            assertEquals("[::1]", s.domain(), "the domain as a URI host, as in alice@[::1]: " + given);
+        }
+        assertEquals("127.0.0.1", r.read(Map.of("address", "127.0.0.1"), ServerSettings.defaults()).address());
+    }
+
+    @Test
+    void aMalformedAddressIsRefusedWithItsReason() {
+        SettingsReader r = new SettingsReader();
+        ServerSettings prev = ServerSettings.defaults();
+        Map<String, String> expected = new java.util.LinkedHashMap<>();
+        expected.put("[::1]:5060", "without a port");
+        expected.put("127.0.0.1:5060", "without a port");
+        expected.put("1::2::3", "not an IP address literal");
+        expected.put("[::1", "not an IP address literal");
+        expected.put("[127.0.0.1]", "not an IP address literal");
+        expected.put("999.1.1.1", "not an IP address literal");
+        expected.put("localhost", "not an IP address literal");
+        expected.put("fe80::1%lo", "zone index");
+        expected.put("::", "wildcard");
+        expected.put("[::]", "wildcard");
+        expected.put("2001:db8::77", "no local interface");
+        for (Map.Entry<String, String> e : expected.entrySet()) {
+            assertEquals(prev.address(), r.read(Map.of("address", e.getKey()), prev).address(), e.getKey());
+            assertEquals(1, r.refusals().size(), e.getKey());
+            assertTrue(r.refusals().get(0).startsWith("setting address='" + e.getKey() + "' refused: ")
+                    && r.refusals().get(0).contains(e.getValue()), e.getKey() + ": " + r.refusals());
+        }
+        assertEquals(prev.domain(), r.read(Map.of("domain", "1::2::3"), prev).domain());
+        assertTrue(r.refusals().get(0).contains("not a host name or IP address"), r.refusals().toString());
+    }
 }

@@ -106,6 +106,11 @@ final class RawPeer {
 
     /** Points the top Via's sent-by at 127.0.0.1:port with the given transport; null if there is no Via to point. */
     static String pointTopVia(String text, String transport, int port) {
+        return pointTopVia(text, transport, "127.0.0.1", port);
+    }
+
+    /** Points the top Via's sent-by at {@code host:port} (host as written in a Via: {@code [::1]}). */
+    static String pointTopVia(String text, String transport, String host, int port) {
         Matcher m = TOP_VIA.matcher(text);
         if (!m.find()) {
             return null;
@@ -114,12 +119,12 @@ final class RawPeer {
         // a second request in the same datagram or stream (RFC 4475 dblreq): its top Via too
         Matcher next = NEXT_REQUEST.matcher(rest);
         if (next.find()) {
-            String again = pointTopVia(rest.substring(next.start()), transport, port);
+            String again = pointTopVia(rest.substring(next.start()), transport, host, port);
             if (again != null) {
                 rest = rest.substring(0, next.start()) + again;
             }
         }
-        return text.substring(0, m.start(2)) + transport.toUpperCase(Locale.ROOT) + m.group(3) + "127.0.0.1:" + port
+        return text.substring(0, m.start(2)) + transport.toUpperCase(Locale.ROOT) + m.group(3) + host + ":" + port
                 + rest;
     }
 
@@ -127,16 +132,22 @@ final class RawPeer {
 
     /** Sends each named message over UDP from its own socket, all at once, and waits up to {@code waitMillis} for the answers. */
     static Map<String, Answer> udp(Map<String, byte[]> messages, int serverPort, long waitMillis) throws IOException {
+        return udp(messages, LO, serverPort, waitMillis);
+    }
+
+    /** As {@link #udp(Map, int, long)}, from and to {@code at} (127.0.0.1 or ::1). */
+    static Map<String, Answer> udp(Map<String, byte[]> messages, InetAddress at, int serverPort, long waitMillis)
+            throws IOException {
         Map<String, DatagramSocket> sockets = new LinkedHashMap<>();
         Map<String, Answer> out = new LinkedHashMap<>();
         try {
             for (Map.Entry<String, byte[]> e : messages.entrySet()) {
-                DatagramSocket sock = new DatagramSocket(0, LO);
+                DatagramSocket sock = new DatagramSocket(0, at);
                 sockets.put(e.getKey(), sock);
                 String text = new String(e.getValue(), StandardCharsets.ISO_8859_1);
-                String pointed = pointTopVia(uniqueBranch(text, e.getKey() + ".u"), "UDP", sock.getLocalPort());
+                String pointed = pointTopVia(uniqueBranch(text, e.getKey() + ".u"), "UDP", viaHost(at), sock.getLocalPort());
                 byte[] raw = pointed == null ? e.getValue() : pointed.getBytes(StandardCharsets.ISO_8859_1);
-                sock.send(new DatagramPacket(raw, raw.length, LO, serverPort));
+                sock.send(new DatagramPacket(raw, raw.length, at, serverPort));
             }
             long deadline = System.nanoTime() + waitMillis * 1_000_000L;
             for (Map.Entry<String, DatagramSocket> e : sockets.entrySet()) {
@@ -175,15 +186,22 @@ final class RawPeer {
      * a final response, the server closes the connection, or the shared deadline.
      */
     static Map<String, Answer> tcp(Map<String, byte[]> messages, int serverPort, long waitMillis) throws IOException {
+        return tcp(messages, LO, serverPort, waitMillis);
+    }
+
+    /** As {@link #tcp(Map, int, long)}, from and to {@code at} (127.0.0.1 or ::1). */
+    static Map<String, Answer> tcp(Map<String, byte[]> messages, InetAddress at, int serverPort, long waitMillis)
+            throws IOException {
         Map<String, Socket> sockets = new LinkedHashMap<>();
         Map<String, Answer> out = new LinkedHashMap<>();
         try {
             for (Map.Entry<String, byte[]> e : messages.entrySet()) {
                 Socket s = new Socket();
-                s.connect(new InetSocketAddress(LO, serverPort), 2000);
+                s.bind(new InetSocketAddress(at, 0));
+                s.connect(new InetSocketAddress(at, serverPort), 2000);
                 sockets.put(e.getKey(), s);
                 String text = new String(e.getValue(), StandardCharsets.ISO_8859_1);
-                String pointed = pointTopVia(uniqueBranch(text, e.getKey() + ".t"), "TCP", s.getLocalPort());
+                String pointed = pointTopVia(uniqueBranch(text, e.getKey() + ".t"), "TCP", viaHost(at), s.getLocalPort());
                 byte[] raw = pointed == null ? e.getValue() : pointed.getBytes(StandardCharsets.ISO_8859_1);
                 OutputStream os = s.getOutputStream();
                 os.write(raw);
@@ -203,6 +221,33 @@ final class RawPeer {
             }
         }
         return out;
+    }
+
+    /**
+     * Sends one message over UDP exactly as {@code text} builds it from the sending socket's port
+     * (no Via is pointed: a response carries the server's own Via on top) and returns what comes
+     * back to that socket: the first message, or none by the deadline.
+     */
+    static List<String> udpExchange(java.util.function.IntFunction<String> text, InetAddress at, int serverPort,
+                                    long waitMillis) throws IOException {
+        try (DatagramSocket sock = new DatagramSocket(0, at)) {
+            byte[] raw = text.apply(sock.getLocalPort()).getBytes(StandardCharsets.ISO_8859_1);
+            sock.send(new DatagramPacket(raw, raw.length, at, serverPort));
+            sock.setSoTimeout((int) waitMillis);
+            byte[] buf = new byte[70_000];
+            DatagramPacket p = new DatagramPacket(buf, buf.length);
+            try {
+                sock.receive(p);
+                return List.of(new String(buf, 0, p.getLength(), StandardCharsets.ISO_8859_1));
+            } catch (SocketTimeoutException timeout) {
+                return List.of();
+            }
+        }
+    }
+
+    /** An address as a Via sent-by host: {@code [::1]}, {@code 127.0.0.1}. */
+    static String viaHost(InetAddress at) {
+        return io.glareresolver.sip.impl.config.SipHost.canonical(at.getHostAddress());
     }
 
     private static Answer readStream(String name, Socket s, long deadline) throws IOException {

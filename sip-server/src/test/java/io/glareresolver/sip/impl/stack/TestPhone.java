@@ -51,6 +51,7 @@ import javax.sip.message.Response;
 
 import io.glareresolver.sip.impl.auth.DigestAlgorithm;
 import io.glareresolver.sip.impl.auth.DigestCalculation;
+import io.glareresolver.sip.impl.config.SipHost;
 
 /**
  * A minimal SIP user agent on its own JAIN-SIP stack, for functional tests over loopback. It
@@ -62,6 +63,10 @@ public final class TestPhone implements SipListener, AutoCloseable {
     private static final AtomicInteger STACKS = new AtomicInteger();
 
     final String user;
+    /** The IP literal this phone binds to and sends to ({@code 127.0.0.1}, {@code ::1}). */
+    final String host;
+    /** {@link #host} as a URI host ({@code [::1]}). */
+    final String uriHost;
     final String password;
     final String transport;
     final int port;
@@ -80,12 +85,23 @@ public final class TestPhone implements SipListener, AutoCloseable {
     private final ThreadGroup group;
 
     public TestPhone(String user, String password, int proxyPort, String transport) throws Exception {
+        this(user, password, proxyPort, transport, "127.0.0.1");
+    }
+
+    /**
+     * A phone bound to {@code address} (an IP literal: {@code 127.0.0.1} or {@code ::1}) that also
+     * addresses the server there: its Via, Contact, From/To, Route and registrar URI all carry that
+     * host ({@code [::1]} in URIs).
+     */
+    public TestPhone(String user, String password, int proxyPort, String transport, String address) throws Exception {
+        this.host = SipHost.bare(address);
+        this.uriHost = SipHost.canonical(address);
         this.user = user;
         this.password = password;
         this.transport = transport;
         this.proxyPort = proxyPort;
         this.proxyTransport = transport;
-        this.port = freePort();
+        this.port = freePort(host);
         SipFactory f = SipFactory.getInstance();
         f.setPathName("gov.nist");
         Properties p = new Properties();
@@ -102,7 +118,7 @@ public final class TestPhone implements SipListener, AutoCloseable {
         Thread t = new Thread(group, () -> {
             try {
                 s[0] = f.createSipStack(p);
-                ListeningPoint lp = s[0].createListeningPoint("127.0.0.1", port, transport);
+                ListeningPoint lp = s[0].createListeningPoint(host, port, transport);
                 pr[0] = s[0].createSipProvider(lp);
                 pr[0].addSipListener(this);
                 s[0].start();
@@ -124,10 +140,16 @@ public final class TestPhone implements SipListener, AutoCloseable {
 
     /** A port free for both UDP and TCP on 127.0.0.1. */
     public static int freePort() throws Exception {
+        return freePort("127.0.0.1");
+    }
+
+    /** A port free for both UDP and TCP on {@code address} (an IP literal). */
+    public static int freePort(String address) throws Exception {
+        InetAddress at = SipHost.literal(address).orElseThrow();
         for (int i = 0; i < 50; i++) {
-            try (DatagramSocket d = new DatagramSocket(0, InetAddress.getByName("127.0.0.1"))) {
+            try (DatagramSocket d = new DatagramSocket(0, at)) {
                 int port = d.getLocalPort();
-                try (ServerSocket s = new ServerSocket(port, 1, InetAddress.getByName("127.0.0.1"))) {
+                try (ServerSocket s = new ServerSocket(port, 1, at)) {
                     return port;
                 } catch (java.io.IOException busy) {
                     // try another
@@ -142,18 +164,18 @@ public final class TestPhone implements SipListener, AutoCloseable {
     }
 
     public String contact() {
-        return "sip:" + user + "@127.0.0.1:" + port + ";transport=" + transport;
+        return "sip:" + user + "@" + uriHost + ":" + port + ";transport=" + transport;
     }
 
     // ------------------------------------------------------------------ building requests
 
     public Request request(String method, URI ruri, String toUser, String toTag, String callId, long seq)
             throws Exception {
-        Address fromAddr = af.createAddress(af.createSipURI(user, "127.0.0.1"));
-        Address toAddr = af.createAddress(af.createSipURI(toUser, "127.0.0.1"));
+        Address fromAddr = af.createAddress(af.createSipURI(user, uriHost));
+        Address toAddr = af.createAddress(af.createSipURI(toUser, uriHost));
         FromHeader from = hf.createFromHeader(fromAddr, fromTag);
         ToHeader to = hf.createToHeader(toAddr, toTag);
-        ViaHeader via = hf.createViaHeader("127.0.0.1", port, transport, "z9hG4bK" + tag());
+        ViaHeader via = hf.createViaHeader(uriHost, port, transport, "z9hG4bK" + tag());
         List<ViaHeader> vias = new ArrayList<>(List.of(via));
         Request r = mf.createRequest(ruri, method, hf.createCallIdHeader(callId), hf.createCSeqHeader(seq, method), from,
                 to, vias, hf.createMaxForwardsHeader(70));
@@ -162,7 +184,7 @@ public final class TestPhone implements SipListener, AutoCloseable {
     }
 
     public void routeViaProxy(Request r) throws Exception {
-        SipURI proxy = af.createSipURI(null, "127.0.0.1");
+        SipURI proxy = af.createSipURI(null, uriHost);
         proxy.setPort(proxyPort);
         proxy.setLrParam();
         proxy.setTransportParam(proxyTransport);
@@ -170,7 +192,7 @@ public final class TestPhone implements SipListener, AutoCloseable {
     }
 
     public SipURI aor(String who) throws Exception {
-        return af.createSipURI(who, "127.0.0.1");
+        return af.createSipURI(who, uriHost);
     }
 
     public ClientTransaction send(Request r) throws Exception {
@@ -203,7 +225,7 @@ public final class TestPhone implements SipListener, AutoCloseable {
     public float contactQ = -1f;
 
     public Request registerRequest(int expires, String... supported) throws Exception {
-        SipURI registrar = af.createSipURI(null, "127.0.0.1");
+        SipURI registrar = af.createSipURI(null, uriHost);
         Request r = request(Request.REGISTER, registrar, user, null, registerCallId, cseq++);
         r.setHeader(hf.createExpiresHeader(expires));
         for (String s : supported) {
