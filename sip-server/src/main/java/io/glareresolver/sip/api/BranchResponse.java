@@ -19,6 +19,14 @@ public interface BranchResponse {
     /** Body as text (SDP of a 2xx), if any. */
     Optional<String> body();
 
+    /**
+     * The contact of the binding whose branch sent it (since 1.4.0): with several registered
+     * devices an INVITE forks, and each answers for itself. Empty for a response the proxy made.
+     */
+    default Optional<String> contact() {
+        return Optional.empty();
+    }
+
     default boolean isSuccess() {
         return status() >= 200 && status() < 300;
     }

@@ -70,4 +70,26 @@ public interface InitialInvite {
      * @return true if a CANCEL was sent
      */
     boolean cancelBranch();
+
+    /**
+     * The Contact URI of the INVITE: the caller's device (RFC 3261 §8.1.1.8), empty if it had none.
+     * Since 1.4.0.
+     */
+    default Optional<String> callerContact() {
+        return Optional.empty();
+    }
+
+    /**
+     * Narrows the INVITE to one device of the callee (since 1.4.0): the branches to every other
+     * binding are cancelled (§9.1, on their first provisional response if they have sent none),
+     * no further q-value is tried, and an INVITE not forwarded yet will go to that device only.
+     * Their 487s never become the caller's answer while that device's answer is to come (§16.7
+     * step 6 prefers the callee's own answer).
+     *
+     * @param contact a contact of the device ({@link Registration#sameDevice})
+     * @return true if a branch to that device is out or the INVITE can still be sent to it
+     */
+    default boolean keepOnlyBranchTo(String contact) {
+        return false;
+    }
 }

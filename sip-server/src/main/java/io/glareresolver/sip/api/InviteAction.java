@@ -21,12 +21,38 @@ public final class InviteAction {
     private final int status;
     private final String reason;
     private final HeaderEdits edits;
+    private final String onlyTo;
 
     private InviteAction(Kind kind, int status, String reason, HeaderEdits edits) {
+        this(kind, status, reason, edits, null);
+    }
+
+    private InviteAction(Kind kind, int status, String reason, HeaderEdits edits, String onlyTo) {
         this.kind = kind;
         this.status = status;
         this.reason = reason;
         this.edits = Objects.requireNonNull(edits, "edits");
+        this.onlyTo = onlyTo;
+    }
+
+    /**
+     * This FORWARD, to one device of the callee only: the binding whose contact is the same device
+     * as {@code contact} ({@link Registration#sameDevice}), not every binding (since 1.4.0). The
+     * glare plugin sends the second INVITE of a crossing only to the phone that sent the first. If
+     * no binding is that device any more, the proxy forwards to every binding.
+     *
+     * @throws IllegalStateException if this is not a FORWARD
+     */
+    public InviteAction onlyTo(String contact) {
+        if (kind != Kind.FORWARD) {
+            throw new IllegalStateException("only a FORWARD has targets, not " + kind);
+        }
+        return new InviteAction(kind, status, reason, edits, Objects.requireNonNull(contact, "contact"));
+    }
+
+    /** The one device a FORWARD goes to ({@link #onlyTo}), or empty: every binding of the callee. */
+    public java.util.Optional<String> target() {
+        return java.util.Optional.ofNullable(onlyTo);
     }
 
     public static InviteAction forward() {
@@ -80,6 +106,7 @@ public final class InviteAction {
 
     @Override
     public String toString() {
-        return kind + (kind == Kind.ANSWER ? " " + status + (reason == null ? "" : " " + reason) : "") + " " + edits;
+        return kind + (kind == Kind.ANSWER ? " " + status + (reason == null ? "" : " " + reason) : "")
+                + (onlyTo == null ? "" : " only to " + onlyTo) + " " + edits;
     }
 }

@@ -61,6 +61,62 @@ public record Registration(String aor, long endpointId, List<Binding> bindings) 
         }
     }
 
+    /**
+     * True if two contact URIs name the same device: same scheme family, user, host, port (5060 if
+     * absent) and transport (udp if absent); other parameters and display names do not matter. A
+     * phone's INVITE carries the Contact it registered, perhaps with other parameters (RFC 3261
+     * §19.1.4 compares URIs similarly). Since 1.4.0.
+     */
+    public static boolean sameDevice(String contactA, String contactB) {
+        if (contactA == null || contactB == null) {
+            return false;
+        }
+        return deviceKey(contactA).equals(deviceKey(contactB));
+    }
+
+    /** The binding of this registration that is the device of {@code contact}, if any. Since 1.4.0. */
+    public java.util.Optional<Binding> bindingOf(String contact) {
+        return bindings.stream().filter(b -> sameDevice(b.contact(), contact)).findFirst();
+    }
+
+    private static String deviceKey(String contact) {
+        String c = contact.trim();
+        int lt = c.indexOf('<');
+        if (lt >= 0) {
+            int gt = c.indexOf('>', lt);
+            c = c.substring(lt + 1, gt > lt ? gt : c.length());
+        }
+        String lower = c.toLowerCase(java.util.Locale.ROOT);
+        boolean secure = lower.startsWith("sips:");
+        int colon = c.indexOf(':');
+        String rest = colon >= 0 ? c.substring(colon + 1) : c;
+        int semi = rest.indexOf(';');
+        String params = semi >= 0 ? rest.substring(semi + 1).toLowerCase(java.util.Locale.ROOT) : "";
+        String userHost = semi >= 0 ? rest.substring(0, semi) : rest;
+        int question = userHost.indexOf('?');
+        if (question >= 0) {
+            userHost = userHost.substring(0, question);
+        }
+        int at = userHost.lastIndexOf('@');
+        String user = at >= 0 ? userHost.substring(0, at) : "";
+        String hostPort = (at >= 0 ? userHost.substring(at + 1) : userHost).toLowerCase(java.util.Locale.ROOT);
+        String host = hostPort;
+        String port = secure ? "5061" : "5060";
+        int close = hostPort.lastIndexOf(']');
+        int portColon = hostPort.lastIndexOf(':');
+        if (portColon > close && (close >= 0 || hostPort.indexOf(':') == portColon)) {
+            host = hostPort.substring(0, portColon);
+            port = hostPort.substring(portColon + 1);
+        }
+        String transport = secure ? "tls" : "udp";
+        for (String p : params.split(";")) {
+            if (p.startsWith("transport=")) {
+                transport = p.substring("transport=".length());
+            }
+        }
+        return (secure ? "sips:" : "sip:") + user + "@" + host + ":" + port + ";" + transport;
+    }
+
     /** True if any binding's REGISTER carried this option tag in {@code Supported} (e.g. {@code glare}). */
     public boolean supports(String optionTag) {
         String tag = optionTag.toLowerCase(java.util.Locale.ROOT);

@@ -271,9 +271,14 @@ public final class GlareResolver implements InviteInterceptor, RegistrationInter
             if (first.crossing != null) {
                 return null; // a third INVITE between the two: an ordinary call
             }
-            progress = first.progress();
+            progress = first.progress(second.device);
             if (progress == ServerCrossing.FirstProgress.REJECTED && first.ended) {
                 return null; // the first's caller is idle again
+            }
+            if (progress == ServerCrossing.FirstProgress.ANSWERED && first.answeredBy != null
+                    && !TrackedInvite.sameOrUnknown(Optional.of(first.answeredBy), second.device)) {
+                // another phone of the user took the first call: this one is idle and calls anew
+                return null;
             }
             if (first.finalStatus != 0 && second.invite.dialledNanos() > first.finalNanos + DIALLED_WITH_ANSWER_NANOS) {
                 // its caller dialled (its first, challenged attempt) well after it answered the first
@@ -295,6 +300,11 @@ public final class GlareResolver implements InviteInterceptor, RegistrationInter
             finishing.remove(first.party.leg(), first);
         }
         CrossingPlan plan = c.plan;
+        if (second.device.isPresent() && plan.resolved()) {
+            // the crossing is between two devices: the first INVITE's other branches (the user's other
+            // phones) are cancelled, so only the phone that dialled the second takes part
+            first.invite.keepOnlyBranchTo(second.device.get());
+        }
         statistics.crossingDetected(plan.resolved());
         String callId = second.party.callId();
         if (!plan.resolved()) {
@@ -340,6 +350,7 @@ public final class GlareResolver implements InviteInterceptor, RegistrationInter
             if (t.finalStatus == 0) {
                 t.finalStatus = response.status();
                 t.finalNanos = System.nanoTime();
+                t.answeredBy = response.contact().orElse(null);
             }
             if (response.isSuccess()) {
                 t.answerPort = SdpMediaPort.of(response.body().orElse(null));
@@ -394,6 +405,14 @@ public final class GlareResolver implements InviteInterceptor, RegistrationInter
         ladder.provisionalRelayed(t, response);
         if (response.status() <= 100) {
             return;
+        }
+        Optional<String> from = response.contact();
+        Crossing c = t.crossing;
+        if (c != null && c.first == t && !TrackedInvite.sameOrUnknown(from, c.second.device)) {
+            return; // another phone of the callee rang before it was cancelled: not the crossing's device
+        }
+        synchronized (t.lock()) {
+            t.provisionalFrom.add(from.orElse(null));
         }
         signal(t, Signal.response(null, response.status()), true);
     }
@@ -631,8 +650,15 @@ public final class GlareResolver implements InviteInterceptor, RegistrationInter
         };
     }
 
+    /**
+     * Whether the caller's device is glare-aware: it registered with {@code Supported: glare} (that
+     * binding, not another phone of the same user) or says so in the INVITE.
+     */
     private static boolean glareAware(InitialInvite invite) {
-        if (invite.caller().map(r -> r.supports(GlareHeaders.OPTION_TAG)).orElse(false)) {
+        boolean registeredAware = invite.caller().map(r -> invite.callerContact().flatMap(r::bindingOf)
+                .map(b -> b.supported().contains(GlareHeaders.OPTION_TAG))
+                .orElseGet(() -> r.supports(GlareHeaders.OPTION_TAG))).orElse(false);
+        if (registeredAware) {
             return true;
         }
         return invite.headers("Supported").stream().anyMatch(v -> v.trim().equalsIgnoreCase(GlareHeaders.OPTION_TAG));
@@ -641,7 +667,15 @@ public final class GlareResolver implements InviteInterceptor, RegistrationInter
     /** Forwards (or releases) an INVITE and notes the copy the callee gets, Glare headers as edited. */
     private InviteAction forwarded(TrackedInvite t, HeaderEdits edits, String note) {
         ladder.inviteForwarded(t, edits, note);
-        return InviteAction.forward(edits);
+        InviteAction forward = InviteAction.forward(edits);
+        Crossing c = t.crossing;
+        if (c != null && c.second == t && c.plan.resolved() && c.first.device.isPresent()) {
+            // the second INVITE of a crossing goes to the phone that dialled the first, not to every
+            // phone of its user: an instruction must reach the device in the crossing, and another
+            // phone answering would make a second session
+            return forward.onlyTo(c.first.device.get());
+        }
+        return forward;
     }
 
     /** {@code Glare-Resolution: accept-peer} naming the INVITE that becomes the session. */

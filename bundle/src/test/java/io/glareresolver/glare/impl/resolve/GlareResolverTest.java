@@ -59,6 +59,24 @@ class GlareResolverTest {
         final AtomicInteger cancels = new AtomicInteger();
         /** Its caller dialled when the double was made (its first, challenged attempt reached the proxy). */
         long dialled = System.nanoTime();
+        /** The phone it was dialled on (its Contact), one of its user's registered phones. */
+        String device;
+        /** The user's other registered phones (contact, glare-aware). */
+        final Map<String, Boolean> otherPhones = new java.util.LinkedHashMap<>();
+        /** Devices the plugin narrowed this INVITE to ({@link InitialInvite#keepOnlyBranchTo}). */
+        final List<String> narrowedTo = new CopyOnWriteArrayList<>();
+
+        /** It was dialled on this phone of its user. */
+        ProxyInvite on(String contact) {
+            device = contact;
+            return this;
+        }
+
+        /** Its user has another registered phone. */
+        ProxyInvite alsoRegistered(String contact, boolean glareAware) {
+            otherPhones.put(contact, glareAware);
+            return this;
+        }
 
         /** Its caller dialled {@code millis} from now (a later dial: a call back). */
         ProxyInvite dialledIn(long millis) {
@@ -82,8 +100,11 @@ class GlareResolverTest {
         @Override
         public Optional<Registration> caller() {
             Set<String> supported = aware ? Set.of(GlareHeaders.OPTION_TAG) : Set.of();
-            return Optional.of(new Registration(from, endpointId, List.of(new Registration.Binding(
-                    "sip:" + from, Instant.now().plusSeconds(60), supported, "reg-" + from, 1))));
+            List<Registration.Binding> bindings = new java.util.ArrayList<>(List.of(new Registration.Binding(
+                    device != null ? device : "sip:" + from, Instant.now().plusSeconds(60), supported, "reg-" + from, 1)));
+            otherPhones.forEach((contact, glare) -> bindings.add(new Registration.Binding(contact,
+                    Instant.now().plusSeconds(60), glare ? Set.of(GlareHeaders.OPTION_TAG) : Set.of(), "reg-" + contact, 1)));
+            return Optional.of(new Registration(from, endpointId, bindings));
         }
 
         @Override public Optional<Registration> callee() { return Optional.empty(); }
@@ -105,6 +126,94 @@ class GlareResolverTest {
             cancels.incrementAndGet();
             return true;
         }
+
+        @Override
+        public Optional<String> callerContact() {
+            return Optional.ofNullable(device);
+        }
+
+        @Override
+        public boolean keepOnlyBranchTo(String contact) {
+            narrowedTo.add(contact);
+            return true;
+        }
+    }
+
+    /** A response from one phone of the callee (its branch of a forked INVITE). */
+    private record FromPhone(int status, String reason, String phone) implements BranchResponse {
+        @Override public Optional<String> header(String name) { return Optional.empty(); }
+        @Override public List<String> headers(String name) { return List.of(); }
+        @Override public Optional<String> body() { return status / 100 == 2 ? Optional.of("v=0\r\nm=audio 41000 RTP/AVP 0\r\n") : Optional.empty(); }
+        @Override public Optional<String> contact() { return Optional.of(phone); }
+    }
+
+    static final String ALICE_DESK = "sip:alice@127.0.0.1:5071";
+    static final String ALICE_MOBILE = "sip:alice@127.0.0.1:5072;transport=tcp";
+    static final String BOB_DESK = "sip:bob@127.0.0.1:5081";
+    static final String BOB_MOBILE = "sip:bob@127.0.0.1:5082";
+
+    // ------------------------------------------------------------------ users with several phones
+
+    @Test
+    void twoUsersWithTwoPhonesEach_onlyThePhonesThatDialledEachOtherTakePart() throws Exception {
+        GlareResolver r = resolver(60_000);
+        ProxyInvite a = alice().on(ALICE_DESK).alsoRegistered(ALICE_MOBILE, false);
+        ProxyInvite b = bob().on(BOB_DESK).alsoRegistered(BOB_MOBILE, false);
+        InviteAction first = r.onInitialInvite(a);                           // forks to bob's desk and mobile
+        assertKind(InviteAction.Kind.FORWARD, first);
+        assertTrue(first.target().isEmpty(), "an ordinary call rings every phone of its callee");
+        assertKind(InviteAction.Kind.HOLD, r.onInitialInvite(b));
+        assertEquals(List.of(BOB_DESK), a.narrowedTo, "alice's call keeps only the branch to the phone that dialled her");
+
+        r.onProvisionalResponse(a, new FromPhone(180, "Ringing", BOB_MOBILE)); // before its CANCEL reached it
+        ResponseAction busy = r.onFinalResponse(a, new FromPhone(486, "Busy Here", BOB_DESK));
+        assertEquals(491, busy.status(), "bob's desk phone, busy with its own call, decides");
+        r.onEnd(a, InviteEnd.REJECTED);
+        assertEquals(1, b.released.size());
+        assertKind(InviteAction.Kind.FORWARD, b.released.get(0));
+        assertEquals(Optional.of(ALICE_DESK), b.released.get(0).target(),
+                "bob's call goes to the phone alice dialled from, never to her mobile");
+        r.onFinalResponse(b, new FromPhone(200, "OK", ALICE_DESK));
+        r.onEnd(b, InviteEnd.ANSWERED);
+        assertEquals(CrossingOutcome.SESSION_ESTABLISHED, lastCrossing(r).outcome());
+    }
+
+    @Test
+    void anotherPhoneOfTheUserRingingBeforeTheCrossingIsNotTheDiallersCallWaiting() throws Exception {
+        GlareResolver r = resolver(60_000);
+        ProxyInvite a = alice().on(ALICE_DESK);
+        ProxyInvite b = bob().on(BOB_DESK).alsoRegistered(BOB_MOBILE, false);
+        r.onInitialInvite(a);
+        r.onProvisionalResponse(a, new FromPhone(180, "Ringing", BOB_MOBILE)); // bob's mobile rings
+        assertKind(InviteAction.Kind.HOLD, r.onInitialInvite(b));               // bob dials on his desk phone
+        // the desk phone's busy answer then makes bob's call the session, as with one phone each
+        assertEquals(491, r.onFinalResponse(a, new FromPhone(486, "Busy Here", BOB_DESK)).status());
+        r.onEnd(a, InviteEnd.REJECTED);
+        assertEquals(Optional.of(ALICE_DESK), b.released.get(0).target());
+    }
+
+    @Test
+    void anotherPhoneOfTheUserTookTheCall_theDiallersCallIsAnOrdinaryOne() throws Exception {
+        GlareResolver r = resolver(60_000);
+        ProxyInvite a = alice().on(ALICE_DESK);
+        r.onInitialInvite(a);
+        r.onFinalResponse(a, new FromPhone(200, "OK", BOB_MOBILE));            // bob took it on his mobile
+        r.onEnd(a, InviteEnd.ANSWERED);
+        InviteAction fromDesk = r.onInitialInvite(bob().on(BOB_DESK).alsoRegistered(BOB_MOBILE, false));
+        assertKind(InviteAction.Kind.FORWARD, fromDesk);
+        assertTrue(fromDesk.target().isEmpty(), "no crossing: an ordinary call to alice");
+        assertEquals(0, r.counters().crossingsSeen());
+    }
+
+    @Test
+    void onlyTheDiallingPhonesGlareSupportCounts() throws Exception {
+        GlareResolver r = resolver(60_000);
+        // bob (H by his ID) dials on a plain desk phone; his other phone is glare-aware
+        ProxyInvite a = alice().on(ALICE_DESK);
+        ProxyInvite b = new ProxyInvite(BOB, ALICE, 1002, false).on(BOB_DESK).alsoRegistered(BOB_MOBILE, true);
+        r.onInitialInvite(a);
+        // an aware H would be answered 491 here at once; a plain phone is held until it reacts to alice's INVITE
+        assertKind(InviteAction.Kind.HOLD, r.onInitialInvite(b));
     }
 
     private record Response(int status, String reason) implements BranchResponse {

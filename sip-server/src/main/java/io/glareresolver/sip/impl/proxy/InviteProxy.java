@@ -162,7 +162,14 @@ public final class InviteProxy {
             }
             LOG.debug("[{}] interceptor {}: {}", invite.callId, e, action);
             switch (action.kind()) {
-                case FORWARD -> applyEdits(invite, action);
+                case FORWARD -> {
+                    applyEdits(invite, action);
+                    action.target().ifPresent(c -> {
+                        synchronized (invite) {
+                            invite.onlyTo = c;
+                        }
+                    });
+                }
                 case ANSWER -> {
                     synchronized (invite) {
                         invite.pendingRelease = null;
@@ -225,8 +232,18 @@ public final class InviteProxy {
             finalLocal(invite, Response.TEMPORARILY_UNAVAILABLE, "Not registered", null);
             return;
         }
+        List<Registration.Binding> targets = callee.get().bindings();
+        if (invite.onlyTo != null) {
+            List<Registration.Binding> device = targets.stream()
+                    .filter(b -> Registration.sameDevice(b.contact(), invite.onlyTo)).toList();
+            if (device.isEmpty()) {
+                LOG.info("[{}] {} is not registered any more: forking to every binding", invite.callId, invite.onlyTo);
+            } else {
+                targets = device;
+            }
+        }
         invite.laterGroups.clear();
-        invite.laterGroups.addAll(TargetSet.groups(callee.get().bindings()));
+        invite.laterGroups.addAll(TargetSet.groups(targets));
         invite.phase = ProxiedInvite.Phase.FORWARDED;
         startTimerC(invite);
         startNextGroup(invite);
@@ -290,6 +307,7 @@ public final class InviteProxy {
         try {
             invite.finals.add(sip.response(invite.received, status, reason));
             invite.outcomes.add(new BestResponse.Outcome(status, false));
+            invite.finalContacts.add(null);
         } catch (java.text.ParseException e) {
             LOG.warn("[{}] cannot build the {} of a failed branch: {}", invite.callId, status, e.toString());
         }
@@ -347,6 +365,7 @@ public final class InviteProxy {
         }
         BestResponse.Choice choice = BestResponse.choose(invite.outcomes);
         Response chosen = invite.finals.get(choice.index());
+        invite.chosenContact = invite.finalContacts.get(choice.index());
         if (choice.status() != chosen.getStatusCode()) {
             chosen = (Response) chosen.clone();
             try {
@@ -458,7 +477,7 @@ public final class InviteProxy {
                 startTimerC(invite); // §16.7 step 2: "the proxy MUST reset timer C"
                 relay(invite, resp);
             }
-            observeProvisional(invite, resp);
+            observeProvisional(invite, resp, fork.contact);
             return;
         }
         if (status < 300) {
@@ -474,6 +493,7 @@ public final class InviteProxy {
             fork.finished = true;
             invite.finals.add(resp);
             invite.outcomes.add(new BestResponse.Outcome(status, fork.cancelled));
+            invite.finalContacts.add(fork.contact);
             if (BestResponse.endsAllBranches(status)) {
                 // §16.7 step 5: a 6xx ends the search; the other branches are cancelled and not waited for
                 invite.globalFailure = true;
@@ -488,11 +508,11 @@ public final class InviteProxy {
     }
 
     /** Tells the INVITE's interceptors of a relayed provisional response (outside the INVITE's lock). */
-    private void observeProvisional(ProxiedInvite invite, Response resp) {
+    private void observeProvisional(ProxiedInvite invite, Response resp, String contact) {
         if (invite.participants.isEmpty()) {
             return;
         }
-        BranchResponse view = ResponseSnapshot.ofReceived(resp);
+        BranchResponse view = ResponseSnapshot.ofReceived(resp, contact);
         for (InterceptorChain.Entry e : invite.participants) {
             try {
                 e.interceptor().onProvisionalResponse(invite, view);
@@ -528,7 +548,7 @@ public final class InviteProxy {
             first = invite.phase != ProxiedInvite.Phase.FINAL_SENT && invite.phase != ProxiedInvite.Phase.DONE;
         }
         if (first) {
-            BranchResponse view = ResponseSnapshot.ofReceived(resp);
+            BranchResponse view = ResponseSnapshot.ofReceived(resp, fork.contact);
             for (InterceptorChain.Entry e : invite.participants) {
                 try {
                     ResponseAction a = e.interceptor().onFinalResponse(invite, view);
@@ -560,7 +580,11 @@ public final class InviteProxy {
     /** Runs the final-response interceptors and relays, rewrites or holds a non-2xx. */
     private void decideFinal(ProxiedInvite invite, Response resp) {
         Response out = forCaller(invite, resp);
-        BranchResponse view = new ResponseSnapshot(out);
+        String contact;
+        synchronized (invite) {
+            contact = invite.chosenContact;
+        }
+        BranchResponse view = new ResponseSnapshot(out, contact);
         for (InterceptorChain.Entry e : invite.participants) {
             ResponseAction a;
             try {
@@ -608,7 +632,7 @@ public final class InviteProxy {
                 } catch (Exception ex) {
                     LOG.warn("[{}] rewrite {} by {} refused: {}", invite.callId, a, e, ex.getMessage());
                 }
-                view = new ResponseSnapshot(out);
+                view = new ResponseSnapshot(out, contact);
             }
         }
         synchronized (invite) {
@@ -703,6 +727,7 @@ public final class InviteProxy {
         switch (action.kind()) {
             case FORWARD -> {
                 applyEdits(invite, action);
+                action.target().ifPresent(c -> invite.onlyTo = c);
                 LOG.info("[{}] INVITE released: forwarding", invite.callId);
                 forward(invite);
             }
@@ -710,6 +735,42 @@ public final class InviteProxy {
             case HOLD -> {
                 invite.phase = ProxiedInvite.Phase.HELD;
                 startTimerC(invite);
+            }
+        }
+    }
+
+    /** See {@link io.glareresolver.sip.api.InitialInvite#keepOnlyBranchTo}. */
+    boolean keepOnlyBranchTo(ProxiedInvite invite, String contact) {
+        synchronized (invite) {
+            switch (invite.phase) {
+                case DECIDING, HELD -> {
+                    invite.onlyTo = contact;
+                    return invite.callee.map(r -> r.bindingOf(contact).isPresent()).orElse(false);
+                }
+                case FORWARDED -> {
+                    invite.onlyTo = contact;
+                    ProxiedInvite.Fork device = null;
+                    for (ProxiedInvite.Fork f : invite.forks) {
+                        if (Registration.sameDevice(f.contact, contact)) {
+                            device = f;
+                        }
+                    }
+                    List<Registration.Binding> later = invite.laterGroups.stream().flatMap(List::stream)
+                            .filter(b -> Registration.sameDevice(b.contact(), contact)).toList();
+                    invite.laterGroups.clear();
+                    if (device == null && later.isEmpty()) {
+                        return false; // not a device of this INVITE: nothing is narrowed
+                    }
+                    cancelPendingForks(invite, device);
+                    if (device == null) {
+                        invite.laterGroups.add(later); // tried once the cancelled group has answered
+                    }
+                    LOG.info("[{}] INVITE narrowed to {}: the other branches are cancelled", invite.callId, contact);
+                    return device == null || !device.finished;
+                }
+                default -> {
+                    return false;
+                }
             }
         }
     }

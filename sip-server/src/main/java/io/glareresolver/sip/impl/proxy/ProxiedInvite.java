@@ -112,6 +112,12 @@ final class ProxiedInvite implements InitialInvite {
     /** The finished branches' final non-2xx responses and outcomes, in the order they finished. */
     final List<Response> finals = new ArrayList<>();
     final List<BestResponse.Outcome> outcomes = new ArrayList<>();
+    /** The binding each of {@link #finals} came from (null: made by the proxy). */
+    final List<String> finalContacts = new ArrayList<>();
+    /** The binding of the final response chosen for the interceptors. */
+    String chosenContact;
+    /** The one device this INVITE goes to ({@link InitialInvite#keepOnlyBranchTo}, {@link InviteAction#onlyTo}); null: all. */
+    String onlyTo;
     /** A branch answered 6xx: no further group is tried (§16.7 step 5). */
     boolean globalFailure;
     /** Counts the groups started, so a late group timer knows it is stale. */
@@ -211,6 +217,18 @@ final class ProxiedInvite implements InitialInvite {
     @Override
     public boolean cancelBranch() {
         return proxy.cancelBranch(this);
+    }
+
+    @Override
+    public Optional<String> callerContact() {
+        javax.sip.header.ContactHeader c = (javax.sip.header.ContactHeader) received.getHeader(
+                javax.sip.header.ContactHeader.NAME);
+        return c == null || c.getAddress() == null ? Optional.empty() : Optional.of(c.getAddress().getURI().toString());
+    }
+
+    @Override
+    public boolean keepOnlyBranchTo(String contact) {
+        return proxy.keepOnlyBranchTo(this, contact);
     }
 
     @Override

@@ -11,14 +11,17 @@ import io.glareresolver.sip.api.BranchResponse;
 final class ResponseSnapshot implements BranchResponse {
 
     private final Response copy;
+    /** The binding whose branch sent it; null for a response the proxy made. */
+    private final String contact;
 
     /** A view of a response the proxy may still rewrite: backed by a private copy. */
-    ResponseSnapshot(Response response) {
-        this(response, true);
+    ResponseSnapshot(Response response, String contact) {
+        this(response, true, contact);
     }
 
-    private ResponseSnapshot(Response response, boolean copy) {
+    private ResponseSnapshot(Response response, boolean copy, String contact) {
         this.copy = copy ? (Response) response.clone() : response;
+        this.contact = contact;
     }
 
     /**
@@ -26,8 +29,13 @@ final class ResponseSnapshot implements BranchResponse {
      * (what it relays is a copy, {@link RequestRelay#towardsCaller}), so no copy is made: one clone
      * of every 180 and 2xx less on the hot path.
      */
-    static ResponseSnapshot ofReceived(Response received) {
-        return new ResponseSnapshot(received, false);
+    static ResponseSnapshot ofReceived(Response received, String contact) {
+        return new ResponseSnapshot(received, false, contact);
+    }
+
+    @Override
+    public Optional<String> contact() {
+        return Optional.ofNullable(contact);
     }
 
     @Override

@@ -45,6 +45,7 @@ class ForkingTest {
     Path dir;
     ServerSettings settings;
     SipServer server;
+    InterceptorChain chain;
     final List<TestPhone> phones = new ArrayList<>();
 
     @BeforeEach
@@ -56,8 +57,8 @@ class ForkingTest {
         settings = ServerSettings.builder().port(TestPhone.freePort()).usersFile(users)
                 .digestAlgorithms(List.of(DigestAlgorithm.SHA_256, DigestAlgorithm.MD5))
                 .forkGroupRingTime(Duration.ofSeconds(1)).build();
-        server = new SipServer(settings, new SubscriberStore(settings, Clock.systemUTC()), new InterceptorChain(),
-                5000, Clock.systemUTC());
+        chain = new InterceptorChain();
+        server = new SipServer(settings, new SubscriberStore(settings, Clock.systemUTC()), chain, 5000, Clock.systemUTC());
         server.start();
     }
 
@@ -250,5 +251,82 @@ class ForkingTest {
         Response ok = desk.register(600, DigestAlgorithm.SHA_256);
         javax.sip.header.ContactHeader c = (javax.sip.header.ContactHeader) ok.getHeader(javax.sip.header.ContactHeader.NAME);
         assertEquals(0.7f, c.getQValue(), 0.0001f);
+    }
+
+    // ------------------------------------------------------------------ one device of the callee (SPI 1.4.0)
+
+    /** An interceptor that follows the INVITE: its handle and the devices its responses came from. */
+    static final class Follower implements io.glareresolver.sip.api.InviteInterceptor {
+        final java.util.function.Function<io.glareresolver.sip.api.InitialInvite, io.glareresolver.sip.api.InviteAction> decide;
+        final java.util.concurrent.BlockingQueue<io.glareresolver.sip.api.InitialInvite> invites =
+                new java.util.concurrent.LinkedBlockingQueue<>();
+        final List<String> provisionalFrom = new java.util.concurrent.CopyOnWriteArrayList<>();
+        final List<String> finalFrom = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+        Follower(java.util.function.Function<io.glareresolver.sip.api.InitialInvite, io.glareresolver.sip.api.InviteAction> decide) {
+            this.decide = decide;
+        }
+
+        @Override
+        public io.glareresolver.sip.api.InviteAction onInitialInvite(io.glareresolver.sip.api.InitialInvite invite) {
+            invites.add(invite);
+            return decide.apply(invite);
+        }
+
+        @Override
+        public void onProvisionalResponse(io.glareresolver.sip.api.InitialInvite invite,
+                                          io.glareresolver.sip.api.BranchResponse response) {
+            provisionalFrom.add(response.contact().orElse("-"));
+        }
+
+        @Override
+        public io.glareresolver.sip.api.ResponseAction onFinalResponse(io.glareresolver.sip.api.InitialInvite invite,
+                                                                      io.glareresolver.sip.api.BranchResponse response) {
+            finalFrom.add(response.status() + " " + response.contact().orElse("-"));
+            return io.glareresolver.sip.api.ResponseAction.relay();
+        }
+    }
+
+    @Test
+    void anInterceptorSendsTheInviteToOneDeviceOnly() throws Exception {
+        TestPhone alice = registered("alice", "udp", -1);
+        TestPhone desk = registered("bob", "udp", -1);
+        TestPhone softphone = registered("bob", "udp", -1);
+        Follower follower = new Follower(i -> io.glareresolver.sip.api.InviteAction.forward().onlyTo(desk.contact()));
+        chain.add(follower, 0, 1L);
+        alice.invite("bob", SDP_A, true);
+        io.glareresolver.sip.api.InitialInvite seen = follower.invites.poll(5, java.util.concurrent.TimeUnit.SECONDS);
+        assertEquals(java.util.Optional.of(alice.contact()), seen.callerContact(), "the caller's device");
+        ServerTransaction deskSt = desk.serverTransaction(desk.expectRequest(Request.INVITE));
+        assertTrue(softphone.noRequest(Request.INVITE, QUIET_MS), "the other phone of bob never rings");
+        desk.respond(deskSt, 180, null);
+        alice.expectStatus(180);
+        desk.respond(deskSt, 486, null);
+        assertEquals(486, alice.expectResponse(ForkingTest::isInviteFinal).getStatusCode());
+        assertEquals(List.of(desk.contact()), follower.provisionalFrom);
+        assertEquals(List.of("486 " + desk.contact()), follower.finalFrom);
+    }
+
+    @Test
+    void anInviteNarrowedToOneRingingDeviceCancelsTheOthersAndThatDeviceAnswers() throws Exception {
+        TestPhone alice = registered("alice", "udp", -1);
+        TestPhone desk = registered("bob", "udp", -1);
+        TestPhone softphone = registered("bob", "tcp", -1);
+        Follower follower = new Follower(i -> io.glareresolver.sip.api.InviteAction.forward());
+        chain.add(follower, 0, 1L);
+        alice.invite("bob", SDP_A, true);
+        io.glareresolver.sip.api.InitialInvite invite = follower.invites.poll(5, java.util.concurrent.TimeUnit.SECONDS);
+        ServerTransaction deskSt = desk.serverTransaction(desk.expectRequest(Request.INVITE));
+        ServerTransaction softSt = softphone.serverTransaction(softphone.expectRequest(Request.INVITE));
+        softphone.respond(softSt, 180, null);
+        alice.expectStatus(180);
+
+        assertTrue(invite.keepOnlyBranchTo(desk.contact()));
+        cancelled(softphone, softSt);
+        desk.respond(deskSt, 486, null);
+        // the desk phone's own answer, not the 487 of the phone the narrowing cancelled
+        assertEquals(486, alice.expectResponse(ForkingTest::isInviteFinal).getStatusCode());
+        assertEquals(List.of("486 " + desk.contact()), follower.finalFrom);
+        assertTrue(!invite.keepOnlyBranchTo("sip:bob@127.0.0.1:1"), "nothing left to narrow once it has ended");
     }
 }
