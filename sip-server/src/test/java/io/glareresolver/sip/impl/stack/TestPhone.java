@@ -80,6 +80,14 @@ public final class TestPhone implements SipListener, AutoCloseable {
     private final ThreadGroup group;
 
     public TestPhone(String user, String password, int proxyPort, String transport) throws Exception {
+        this(user, password, proxyPort, transport, new Properties());
+    }
+
+    /**
+     * A phone whose stack gets {@code extra} properties too: for {@code tls}, the RI's key and trust
+     * store ({@link TestCertificate#phoneStackProperties}); {@code proxyPort} is then the server's TLS port.
+     */
+    public TestPhone(String user, String password, int proxyPort, String transport, Properties extra) throws Exception {
         this.user = user;
         this.password = password;
         this.transport = transport;
@@ -95,6 +103,7 @@ public final class TestPhone implements SipListener, AutoCloseable {
         p.setProperty("gov.nist.javax.sip.TRACE_LEVEL", "ERROR");
         p.setProperty("gov.nist.javax.sip.LOG4J_LOGGER_NAME", "test.phone");
         p.setProperty("gov.nist.javax.sip.MAX_MESSAGE_SIZE", "16384");
+        p.putAll(extra);
         group = new ThreadGroup("phone-" + user);
         SipStack[] s = new SipStack[1];
         SipProvider[] pr = new SipProvider[1];
