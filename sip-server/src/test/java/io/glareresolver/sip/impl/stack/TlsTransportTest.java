@@ -76,6 +76,14 @@ class TlsTransportTest {
             assertFalse(live.log().contains(PASSWORD), "the key store password is never logged");
 
             assertEquals(200, alice.register(600, DigestAlgorithm.SHA_256).getStatusCode(), "alice registers over TLS");
+            // a sips: Request-URI is understood while TLS listens (it got 416 before TLS existed)
+            SipURI server = alice.af.createSipURI(null, "127.0.0.1");
+            server.setSecure(true);
+            server.setPort(tlsPort);
+            Request options = alice.request(Request.OPTIONS, server, "alice", null, "opt-" + TestPhone.tag(), 1);
+            alice.routeViaProxy(options);
+            alice.send(options);
+            assertEquals(200, alice.expectFinal().getStatusCode(), "OPTIONS sips:127.0.0.1 over TLS");
             assertEquals(200, bob.register(600, DigestAlgorithm.SHA_256).getStatusCode(), "bob registers over UDP");
             Registration reg = live.store.locations().lookup("alice@" + live.settings.domain()).orElseThrow();
             assertTrue(reg.bindings().get(0).contact().contains("transport=tls"), reg.toString());
@@ -192,6 +200,15 @@ class TlsTransportTest {
                     live.server.listening().toString());
             assertFalse(live.log().contains(PASSWORD), "the password is never logged");
             live.stillServes();
+            // without TLS, a sips: Request-URI is still a scheme the server does not serve (§16.3 step 2)
+            try (TestPhone carol = new TestPhone("alice", "alice-pw", live.port(), "udp")) {
+                SipURI server = carol.af.createSipURI(null, "127.0.0.1");
+                server.setSecure(true);
+                Request options = carol.request(Request.OPTIONS, server, "alice", null, "opt-" + TestPhone.tag(), 1);
+                carol.routeViaProxy(options);
+                carol.send(options);
+                assertEquals(416, carol.expectFinal().getStatusCode());
+            }
         }
     }
 
