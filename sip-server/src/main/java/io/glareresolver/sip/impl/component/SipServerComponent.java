@@ -105,8 +105,7 @@ public final class SipServerComponent implements ProtectionService {
             settings = next;
         } else {
             // keep the listening part that works, take the rest
-            settings = next.toBuilder().address(settings.address()).port(settings.port())
-                    .transports(settings.transports()).build();
+            settings = next.listeningAs(settings);
             server.reconfigure(settings);
         }
     }

@@ -10,8 +10,8 @@ import org.osgi.service.metatype.annotations.ObjectClassDefinition;
  * {@code ban.digest-failures}); {@link SettingsReader} reads and validates the raw map.
  */
 @ObjectClassDefinition(id = ServerSettings.PID, name = "Glare Resolver SIP server",
-        description = "Listening address, transports, SIP domain, digest realm, users file, registration limits "
-                + "and the per-source protection (request rate, ban after repeated digest failures). "
+        description = "Listening address, transports (UDP, TCP, TLS), SIP domain, digest realm, users file, registration "
+                + "limits and the per-source protection (request rate, ban after repeated digest failures). "
                 + "Changing the address, port or transports rebinds the listening points without losing registrations.")
 public @interface ServerConfig {
 
@@ -19,13 +19,40 @@ public @interface ServerConfig {
             + "port): IPv4 as 127.0.0.1, IPv6 bare or bracketed, ::1 or [::1]; Via and Record-Route then carry [::1]")
     String address() default ServerSettings.DEFAULT_ADDRESS;
 
-    @AttributeDefinition(name = "Port", description = "SIP port for every transport (1-65535)", min = "1", max = "65535")
+    @AttributeDefinition(name = "Port", description = "SIP port for UDP and TCP (1-65535)", min = "1", max = "65535")
     int port() default ServerSettings.DEFAULT_PORT;
 
-    @AttributeDefinition(name = "Transports", description = "udp and/or tcp",
+    @AttributeDefinition(name = "Transports", description = "udp, tcp and/or tls (tls listens on the TLS port, "
+            + "and only with a readable key store and its password)",
             options = {@org.osgi.service.metatype.annotations.Option(label = "UDP", value = "udp"),
-                    @org.osgi.service.metatype.annotations.Option(label = "TCP", value = "tcp")})
+                    @org.osgi.service.metatype.annotations.Option(label = "TCP", value = "tcp"),
+                    @org.osgi.service.metatype.annotations.Option(label = "TLS", value = "tls")})
     String[] transports() default {"udp", "tcp"};
+
+    @AttributeDefinition(name = "TLS port", description = "SIP over TLS (sips: and transport=tls); must differ "
+            + "from the TCP port", min = "1", max = "65535")
+    int tls_port() default ServerSettings.DEFAULT_TLS_PORT;
+
+    @AttributeDefinition(name = "TLS key store", description = "PKCS#12 file with the server's private key and "
+            + "certificate, relative to the runtime folder (keytool -genkeypair ... -storetype PKCS12)")
+    String tls_keystore() default ServerSettings.DEFAULT_TLS_KEYSTORE;
+
+    @AttributeDefinition(name = "TLS key store password", type = AttributeType.PASSWORD, required = false,
+            description = "password of the key store and of its key; no default: without it TLS stays off")
+    String tls_keystore_password();
+
+    @AttributeDefinition(name = "TLS trust store", required = false, description = "PKCS#12 file with the "
+            + "certificates trusted when the server opens a TLS connection itself; empty: the key store's own")
+    String tls_truststore();
+
+    @AttributeDefinition(name = "TLS trust store password", type = AttributeType.PASSWORD, required = false,
+            description = "empty: the key store's password")
+    String tls_truststore_password();
+
+    @AttributeDefinition(name = "TLS versions", description = "offered and accepted",
+            options = {@org.osgi.service.metatype.annotations.Option(label = "TLS 1.3", value = "TLSv1.3"),
+                    @org.osgi.service.metatype.annotations.Option(label = "TLS 1.2", value = "TLSv1.2")})
+    String[] tls_protocols() default {"TLSv1.3", "TLSv1.2"};
 
     @AttributeDefinition(name = "SIP domain", description = "Addresses of record are user@domain; requests to the "
             + "domain, the listen address or localhost are local; an IPv6 literal is written [::1] (alice@[::1])")

@@ -38,13 +38,25 @@ import io.glareresolver.sip.impl.auth.DigestAlgorithm;
  *                       {@code banWindow} that ban it; 0: no bans
  * @param banWindow      the time within which the failures must fall (from the first)
  * @param banDuration    how long a banned source's requests are dropped without an answer
+ * @param tlsPort        the port of the TLS listening point (TLS runs over TCP: it cannot share
+ *                       {@code port} with TCP)
+ * @param tlsKeystore    the PKCS#12 key store holding the server's private key and certificate
+ *                       (relative to the working directory if not absolute)
+ * @param tlsKeystorePassword the key store's password (also the key's); null when not configured,
+ *                       which keeps TLS off. Never logged: {@link #toString()} masks it
+ * @param tlsTruststore  the certificates trusted when the server opens a TLS connection itself;
+ *                       null: those of the key store (its own certificate)
+ * @param tlsTruststorePassword the trust store's password; null: the key store's
+ * @param tlsProtocols   the TLS versions offered and accepted, a subset of TLSv1.3 and TLSv1.2
  */
 public record ServerSettings(String address, int port, Set<Transport> transports, String domain, String realm,
                              Path usersFile, Duration nonceLifetime, int expiresMin, int expiresMax,
                              int expiresDefault, List<DigestAlgorithm> digestAlgorithms,
                              List<DigestAlgorithm> acceptedDigestAlgorithms, Duration forkGroupRingTime,
                              int requestsPerSecond, int banDigestFailures, Duration banWindow,
-                             Duration banDuration) {
+                             Duration banDuration,
+                             int tlsPort, Path tlsKeystore, String tlsKeystorePassword, Path tlsTruststore,
+                             String tlsTruststorePassword, List<String> tlsProtocols) {
 
     /** Config Admin PID of the server settings (no '-': FileInstall splits factory PIDs at it). */
     public static final String PID = "io.glareresolver.sip.server";
@@ -63,6 +75,11 @@ public record ServerSettings(String address, int port, Set<Transport> transports
     public static final int DEFAULT_BAN_DIGEST_FAILURES = 20;
     public static final int DEFAULT_BAN_WINDOW = 60;
     public static final int DEFAULT_BAN_DURATION = 300;
+    /** RFC 3261 §26.2 / §19.1.2: the default port of SIP over TLS. */
+    public static final int DEFAULT_TLS_PORT = 5061;
+    public static final String DEFAULT_TLS_KEYSTORE = "etc/sip-tls.p12";
+    /** TLS 1.3 and 1.2 only (RFC 8996 deprecates 1.0 and 1.1). */
+    public static final List<String> DEFAULT_TLS_PROTOCOLS = List.of("TLSv1.3", "TLSv1.2");
 
     public ServerSettings {
         Objects.requireNonNull(address, "address");
@@ -71,6 +88,11 @@ public record ServerSettings(String address, int port, Set<Transport> transports
         Objects.requireNonNull(usersFile, "usersFile");
         Objects.requireNonNull(nonceLifetime, "nonceLifetime");
         Objects.requireNonNull(forkGroupRingTime, "forkGroupRingTime");
+        Objects.requireNonNull(tlsKeystore, "tlsKeystore");
+        tlsProtocols = List.copyOf(tlsProtocols);
+        if (tlsProtocols.isEmpty()) {
+            throw new IllegalArgumentException("at least one TLS protocol");
+        }
         if (transports.isEmpty()) {
             throw new IllegalArgumentException("at least one transport");
         }
@@ -115,18 +137,58 @@ public record ServerSettings(String address, int port, Set<Transport> transports
                 .expiresDefault(expiresDefault).digestAlgorithms(digestAlgorithms)
                 .acceptedDigestAlgorithms(acceptedDigestAlgorithms).forkGroupRingTime(forkGroupRingTime)
                 .requestsPerSecond(requestsPerSecond).banDigestFailures(banDigestFailures).banWindow(banWindow)
-                .banDuration(banDuration);
+                .banDuration(banDuration)
+                .tlsPort(tlsPort).tlsKeystore(tlsKeystore).tlsKeystorePassword(tlsKeystorePassword)
+                .tlsTruststore(tlsTruststore).tlsTruststorePassword(tlsTruststorePassword).tlsProtocols(tlsProtocols);
     }
 
-    /** True if the listening points differ (address, port or transports): the stack must rebind. */
+    /** True if the listening points differ (address, ports or transports): the stack must rebind. */
     public boolean listensDifferently(ServerSettings other) {
-        return !address.equals(other.address) || port != other.port || !transports.equals(other.transports);
+        return !address.equals(other.address) || port != other.port || !transports.equals(other.transports)
+                || (transports.contains(Transport.TLS) && tlsPort != other.tlsPort);
+    }
+
+    /**
+     * True if the TLS key material or versions differ: the RI reads them once, when its stack is
+     * created, so a change needs a new stack.
+     */
+    public boolean tlsDiffers(ServerSettings other) {
+        return !tlsKeystore.equals(other.tlsKeystore) || !Objects.equals(tlsKeystorePassword, other.tlsKeystorePassword)
+                || !Objects.equals(tlsTruststore, other.tlsTruststore)
+                || !Objects.equals(tlsTruststorePassword, other.tlsTruststorePassword)
+                || !tlsProtocols.equals(other.tlsProtocols);
+    }
+
+    /** These settings with the listening part (address, ports, transports, TLS) of {@code other}. */
+    public ServerSettings listeningAs(ServerSettings other) {
+        return toBuilder().address(other.address).port(other.port).transports(other.transports)
+                .tlsPort(other.tlsPort).tlsKeystore(other.tlsKeystore).tlsKeystorePassword(other.tlsKeystorePassword)
+                .tlsTruststore(other.tlsTruststore).tlsTruststorePassword(other.tlsTruststorePassword)
+                .tlsProtocols(other.tlsProtocols).build();
+    }
+
+    /** The port a transport listens on: {@link #tlsPort()} for TLS, {@link #port()} for the others. */
+    public int portOf(Transport t) {
+        return t == Transport.TLS ? tlsPort : port;
+    }
+
+    /** Like the generated one, with the passwords masked (settings are logged). */
+    @Override
+    public String toString() {
+        return "ServerSettings[address=" + address + ", port=" + port + ", transports=" + transports + ", domain="
+                + domain + ", realm=" + realm + ", usersFile=" + usersFile + ", nonceLifetime=" + nonceLifetime
+                + ", expires=" + expiresMin + "/" + expiresMax + "/" + expiresDefault + ", digestAlgorithms="
+                + digestAlgorithms + ", acceptedDigestAlgorithms=" + acceptedDigestAlgorithms
+                + ", forkGroupRingTime=" + forkGroupRingTime + ", tlsPort=" + tlsPort + ", tlsKeystore=" + tlsKeystore
+                + ", tlsKeystorePassword=" + (tlsKeystorePassword == null ? "(none)" : "***") + ", tlsTruststore="
+                + tlsTruststore + ", tlsTruststorePassword=" + (tlsTruststorePassword == null ? "(none)" : "***")
+                + ", tlsProtocols=" + tlsProtocols + "]";
     }
 
     public static final class Builder {
         private String address = DEFAULT_ADDRESS;
         private int port = DEFAULT_PORT;
-        private Set<Transport> transports = EnumSet.allOf(Transport.class);
+        private Set<Transport> transports = EnumSet.of(Transport.UDP, Transport.TCP);
         private String domain = DEFAULT_ADDRESS;
         private String realm = DEFAULT_REALM;
         private Path usersFile = Path.of(DEFAULT_USERS_FILE);
@@ -141,6 +203,12 @@ public record ServerSettings(String address, int port, Set<Transport> transports
         private int banDigestFailures = DEFAULT_BAN_DIGEST_FAILURES;
         private Duration banWindow = Duration.ofSeconds(DEFAULT_BAN_WINDOW);
         private Duration banDuration = Duration.ofSeconds(DEFAULT_BAN_DURATION);
+        private int tlsPort = DEFAULT_TLS_PORT;
+        private Path tlsKeystore = Path.of(DEFAULT_TLS_KEYSTORE);
+        private String tlsKeystorePassword;
+        private Path tlsTruststore;
+        private String tlsTruststorePassword;
+        private List<String> tlsProtocols = DEFAULT_TLS_PROTOCOLS;
 
         private Builder() {
         }
@@ -162,11 +230,19 @@ public record ServerSettings(String address, int port, Set<Transport> transports
         public Builder banDigestFailures(int v) { banDigestFailures = v; return this; }
         public Builder banWindow(Duration v) { banWindow = v; return this; }
         public Builder banDuration(Duration v) { banDuration = v; return this; }
+        public Builder tlsPort(int v) { tlsPort = v; return this; }
+        public Builder tlsKeystore(Path v) { tlsKeystore = v; return this; }
+        public Builder tlsKeystorePassword(String v) { tlsKeystorePassword = v; return this; }
+        public Builder tlsTruststore(Path v) { tlsTruststore = v; return this; }
+        public Builder tlsTruststorePassword(String v) { tlsTruststorePassword = v; return this; }
+        public Builder tlsProtocols(List<String> v) { tlsProtocols = v; return this; }
 
         public ServerSettings build() {
             return new ServerSettings(address, port, transports, domain, realm, usersFile, nonceLifetime,
                     expiresMin, expiresMax, expiresDefault, digestAlgorithms, acceptedDigestAlgorithms,
-                    forkGroupRingTime, requestsPerSecond, banDigestFailures, banWindow, banDuration);
+                    forkGroupRingTime, requestsPerSecond, banDigestFailures, banWindow, banDuration,
+                    tlsPort, tlsKeystore, tlsKeystorePassword, tlsTruststore, tlsTruststorePassword,
+                    tlsProtocols);
         }
     }
 }

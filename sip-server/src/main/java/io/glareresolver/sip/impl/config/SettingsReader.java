@@ -44,6 +44,14 @@ public final class SettingsReader {
     public static final String BAN_DIGEST_FAILURES = "ban.digest-failures";
     public static final String BAN_WINDOW = "ban.window";
     public static final String BAN_DURATION = "ban.duration";
+    public static final String TLS_PORT = "tls.port";
+    public static final String TLS_KEYSTORE = "tls.keystore";
+    public static final String TLS_KEYSTORE_PASSWORD = "tls.keystore.password";
+    public static final String TLS_TRUSTSTORE = "tls.truststore";
+    public static final String TLS_TRUSTSTORE_PASSWORD = "tls.truststore.password";
+    public static final String TLS_PROTOCOLS = "tls.protocols";
+    /** The TLS versions allowed in {@value #TLS_PROTOCOLS} (RFC 8996 deprecates TLS 1.0 and 1.1). */
+    static final List<String> TLS_VERSIONS = List.of("TLSv1.3", "TLSv1.2");
 
     private static final Logger LOG = LoggerFactory.getLogger(SettingsReader.class);
     // RFC 3261 §25.1 hostname / IPv4 / IPv6 (bare or bracketed) characters
@@ -90,6 +98,19 @@ public final class SettingsReader {
         apply(props, BAN_WINDOW, v -> Duration.ofSeconds(intIn(v, 1, 86400)), b::banWindow, d.banWindow());
         apply(props, BAN_DURATION, v -> Duration.ofSeconds(intIn(v, 1, 604800)), b::banDuration, d.banDuration());
 
+        apply(props, TLS_PORT, v -> intIn(v, 1, 65535), b::tlsPort, d.tlsPort());
+        apply(props, TLS_KEYSTORE, SettingsReader::path, b::tlsKeystore, d.tlsKeystore());
+        apply(props, TLS_PROTOCOLS, SettingsReader::tlsProtocols, b::tlsProtocols, d.tlsProtocols());
+        // passwords: any text; empty or absent is "none". Never put into a log line
+        b.tlsKeystorePassword(secret(props.get(TLS_KEYSTORE_PASSWORD)));
+        b.tlsTruststorePassword(secret(props.get(TLS_TRUSTSTORE_PASSWORD)));
+        Object trust = props.get(TLS_TRUSTSTORE);
+        if (trust == null || String.valueOf(trust).isBlank()) {
+            b.tlsTruststore(null);
+        } else {
+            value(props, TLS_TRUSTSTORE, SettingsReader::path).ifPresent(b::tlsTruststore);
+        }
+
         int min = expires(props, EXPIRES_MIN, d.expiresMin(), previous.expiresMin());
         int max = expires(props, EXPIRES_MAX, d.expiresMax(), previous.expiresMax());
         int def = expires(props, EXPIRES_DEFAULT, d.expiresDefault(), previous.expiresDefault());
@@ -102,7 +123,43 @@ public final class SettingsReader {
             refuse(EXPIRES_DEFAULT, def, "must lie between expires.min " + min + " and expires.max " + max);
             def = Math.max(min, Math.min(max, previous.expiresDefault()));
         }
-        return b.expiresMin(min).expiresMax(max).expiresDefault(def).build();
+        ServerSettings read = b.expiresMin(min).expiresMax(max).expiresDefault(def).build();
+        if (read.transports().contains(Transport.TLS) && read.transports().contains(Transport.TCP)
+                && read.tlsPort() == read.port()) {
+            // TLS runs over TCP: both cannot listen on one port
+            String line = "setting transports: tls refused: tls.port " + read.tlsPort() + " is also the TCP port "
+                    + "(TLS runs over TCP); listening without TLS until tls.port differs from port";
+            refusals.add(line);
+            LOG.warn(line);
+            Set<Transport> without = EnumSet.copyOf(read.transports());
+            without.remove(Transport.TLS);
+            read = read.toBuilder().transports(without).build();
+        }
+        return read;
+    }
+
+    /** A password setting: null when absent or empty. */
+    private static String secret(Object raw) {
+        if (raw == null) {
+            return null;
+        }
+        String s = raw instanceof char[] c ? new String(c) : String.valueOf(raw);
+        return s.isEmpty() ? null : s;
+    }
+
+    static List<String> tlsProtocols(Object raw) {
+        List<String> out = new ArrayList<>();
+        for (String t : items(raw)) {
+            String known = TLS_VERSIONS.stream().filter(v -> v.equalsIgnoreCase(t)).findFirst()
+                    .orElseThrow(() -> new IllegalArgumentException("'" + t + "' is not allowed (TLSv1.3, TLSv1.2)"));
+            if (!out.contains(known)) {
+                out.add(known);
+            }
+        }
+        if (out.isEmpty()) {
+            throw new IllegalArgumentException("at least one TLS protocol (TLSv1.3, TLSv1.2) is needed");
+        }
+        return out;
     }
 
     /** Absent: the default; valid: the value; invalid: refused, nothing set (the builder holds the previous value). */
@@ -206,10 +263,10 @@ public final class SettingsReader {
                 continue;
             }
             set.add(Transport.parse(t).orElseThrow(
-                    () -> new IllegalArgumentException("unknown transport '" + t + "' (udp, tcp)")));
+                    () -> new IllegalArgumentException("unknown transport '" + t + "' (udp, tcp, tls)")));
         }
         if (set.isEmpty()) {
-            throw new IllegalArgumentException("at least one transport (udp, tcp) is needed");
+            throw new IllegalArgumentException("at least one transport (udp, tcp, tls) is needed");
         }
         return set;
     }

@@ -3,10 +3,11 @@ package io.glareresolver.sip.impl.config;
 import java.util.Locale;
 import java.util.Optional;
 
-/** The SIP transports the server listens on (RFC 3261 §18). */
+/** The SIP transports the server listens on (RFC 3261 §18; TLS: §26.2, on its own port). */
 public enum Transport {
     UDP("udp", false),
-    TCP("tcp", true);
+    TCP("tcp", true),
+    TLS("tls", true);
 
     private final String token;
     private final boolean reliable;

@@ -16,7 +16,6 @@ import javax.sip.address.URI;
 import javax.sip.header.CSeqHeader;
 import javax.sip.header.FromHeader;
 import javax.sip.header.MaxForwardsHeader;
-import javax.sip.header.RecordRouteHeader;
 import javax.sip.header.RouteHeader;
 import javax.sip.header.ToHeader;
 import javax.sip.header.ViaHeader;
@@ -279,8 +278,7 @@ public final class InviteProxy {
                 } else {
                     mf.setMaxForwards(next);
                 }
-                RecordRouteHeader rr = sip.headers().createRecordRouteHeader(sip.addresses().createAddress(sip.recordRouteUri(sip.dialogStamp(fwd))));
-                fwd.addFirst(rr);
+                sip.addRecordRoutes(fwd, sip.transportFor(uri));
                 Transport t = sip.transportFor(uri);
                 fwd.addFirst(sip.via(t, HopGuard.branchPrefix(invite.loopHash) + Long.toHexString(ids.incrementAndGet())));
                 ClientTransaction ct = sip.provider().getNewClientTransaction(fwd);

@@ -17,6 +17,8 @@ public final class SipConstants {
     public static final String ALLOW = "INVITE, ACK, CANCEL, BYE, OPTIONS, REGISTER, MESSAGE, INFO, UPDATE, NOTIFY, SUBSCRIBE, REFER, PRACK";
     public static final String USER_AGENT = "Glare Resolver";
     public static final int DEFAULT_SIP_PORT = 5060;
+    /** RFC 3261 §19.1.2: the default port of {@code sips:} URIs and TLS. */
+    public static final int DEFAULT_SIPS_PORT = 5061;
     public static final String DIGEST = "Digest";
     public static final String QOP_AUTH = "auth";
 }

@@ -50,8 +50,11 @@ public final class SipContext {
     /** Our listen address and domain as compared, and our sent-by values. */
     private record Us(String address, String domain, Set<String> sentBys) {
         static Us of(ServerSettings s) {
-            return new Us(SipHost.canonical(s.address()), SipHost.canonical(s.domain()),
-                    Set.of(SipHost.hostPort(s.address(), s.port())));
+            String plain = SipHost.hostPort(s.address(), s.port());
+            // the TLS port too while TLS listens: our Vias of requests sent over TLS carry it
+            Set<String> sentBys = s.transports().contains(Transport.TLS)
+                    ? Set.of(plain, SipHost.hostPort(s.address(), s.tlsPort())) : Set.of(plain);
+            return new Us(SipHost.canonical(s.address()), SipHost.canonical(s.domain()), sentBys);
         }
     }
 
@@ -150,22 +153,39 @@ public final class SipContext {
         return h.equals(u.domain()) || h.equals(u.address()) || h.equals("localhost");
     }
 
-    /** A URI that addresses this server: a local host and our port (or no port, meaning 5060 or the AOR). */
+    /** One of the ports we listen on: the UDP/TCP port, or the TLS port while TLS listens. */
+    private boolean isOurPort(int port) {
+        ServerSettings s = settings;
+        return port == s.port() || (s.transports().contains(Transport.TLS) && port == s.tlsPort());
+    }
+
+    /**
+     * A URI that addresses this server: a local host and one of our ports (or no port, meaning the
+     * default port or the AOR).
+     */
     public boolean isLocal(SipURI uri) {
         if (!isLocalHost(uri.getHost())) {
             return false;
         }
         int port = uri.getPort();
-        return port <= 0 || port == settings.port();
+        return port <= 0 || isOurPort(port);
     }
 
-    /** True if this URI is one of our own Route/Record-Route entries (host and port, port 5060 if absent). */
+    /**
+     * True if this URI is one of our own Route/Record-Route entries: a local host and one of our
+     * ports; without a port, 5061 for {@code sips:} and {@code transport=tls} (RFC 3261 §19.1.2),
+     * else 5060.
+     */
     public boolean isOurRoute(URI uri) {
         if (!(uri instanceof SipURI sip) || !isLocalHost(sip.getHost())) {
             return false;
         }
-        int port = sip.getPort() <= 0 ? SipConstants.DEFAULT_SIP_PORT : sip.getPort();
-        return port == settings.port();
+        int port = sip.getPort();
+        if (port <= 0) {
+            port = sip.isSecure() || "tls".equalsIgnoreCase(sip.getTransportParam())
+                    ? SipConstants.DEFAULT_SIPS_PORT : SipConstants.DEFAULT_SIP_PORT;
+        }
+        return isOurPort(port);
     }
 
     /** Our Via sent-by values ({@code host:port} in {@link #sentBy} form: {@code [::1]:5060}), for loop detection. */
@@ -183,13 +203,22 @@ public final class SipContext {
         return SipHost.hostPort(via.getHost(), port);
     }
 
-    /** The transport to reach a URI: its transport parameter if we listen on it, else UDP (or our only one). */
+    /**
+     * The transport to reach a URI. RFC 3261 §26.2.2: a {@code sips:} URI is reached over TLS (also
+     * when we do not listen on it: then sending fails instead of going out in clear text); otherwise
+     * its transport parameter if we listen on it, else UDP (or our first one).
+     */
     public Transport transportFor(URI uri) {
         Set<Transport> ours = settings.transports();
-        if (uri instanceof SipURI sip && sip.getTransportParam() != null) {
-            Transport t = Transport.parse(sip.getTransportParam()).orElse(Transport.UDP);
-            if (ours.contains(t)) {
-                return t;
+        if (uri instanceof SipURI sip) {
+            if (sip.isSecure()) {
+                return Transport.TLS;
+            }
+            if (sip.getTransportParam() != null) {
+                Transport t = Transport.parse(sip.getTransportParam()).orElse(Transport.UDP);
+                if (ours.contains(t)) {
+                    return t;
+                }
             }
         }
         return ours.contains(Transport.UDP) ? Transport.UDP : ours.iterator().next();
@@ -199,8 +228,12 @@ public final class SipContext {
         return provider.getListeningPoint(t.token());
     }
 
-    public ViaHeader via(Transport t, String branch) throws ParseException, javax.sip.InvalidArgumentException {
+    public ViaHeader via(Transport t, String branch) throws ParseException, javax.sip.InvalidArgumentException,
+            javax.sip.SipException {
         ListeningPoint lp = listeningPoint(t);
+        if (lp == null) {
+            throw new javax.sip.SipException("no " + t.token() + " listening point to send from");
+        }
         // the RI reports a listening point on ::1 as 0:0:0:0:0:0:0:1: written as [::1]
         ViaHeader via = headers.createViaHeader(SipHost.canonical(lp.getIPAddress()), lp.getPort(), t.token(), branch);
         via.setRPort();
@@ -248,6 +281,41 @@ public final class SipContext {
             uri.setTransportParam(s.transports().iterator().next().token());
         }
         return uri;
+    }
+
+    /**
+     * Our Record-Route URI naming one transport, with the dialog stamp: UDP as {@code sip:address:port;lr},
+     * TCP with {@code transport=tcp}, TLS as {@code sip:address:tlsPort;transport=tls;lr}.
+     */
+    public SipURI recordRouteUri(Transport t, String dialogStamp) throws ParseException {
+        ServerSettings s = settings;
+        SipURI uri = addresses.createSipURI(null, s.address());
+        uri.setPort(s.portOf(t));
+        if (t != Transport.UDP) {
+            uri.setTransportParam(t.token());
+        }
+        uri.setLrParam();
+        uri.setParameter(DialogStamp.PARAMETER, dialogStamp);
+        return uri;
+    }
+
+    /**
+     * Adds our Record-Route to an initial INVITE about to be forwarded to {@code target}: one
+     * entry, or two when it leaves on another transport than it came in on
+     * ({@link io.glareresolver.sip.impl.proxy.RecordRoutes}). Call it before our Via is added: the
+     * transport it came in on is read from the top Via, the sender's.
+     */
+    public void addRecordRoutes(Request fwd, Transport out) throws ParseException, javax.sip.SipException {
+        ViaHeader sender = (ViaHeader) fwd.getHeader(ViaHeader.NAME);
+        Transport in = sender == null ? out : Transport.parse(sender.getTransport()).orElse(out);
+        String stamp = dialogStamp(fwd);
+        List<Transport> entries = io.glareresolver.sip.impl.proxy.RecordRoutes.entries(in, out);
+        // each is inserted "before any existing Record-Route header field values": the last added is on top
+        for (int i = entries.size() - 1; i >= 0; i--) {
+            Transport t = entries.get(i);
+            SipURI uri = entries.size() == 1 && t != Transport.TLS ? recordRouteUri(stamp) : recordRouteUri(t, stamp);
+            fwd.addFirst(headers.createRecordRouteHeader(addresses.createAddress(uri)));
+        }
     }
 
     public static String newTag() {

@@ -46,6 +46,7 @@ import io.glareresolver.sip.api.Registration;
 import io.glareresolver.sip.impl.auth.NonceService;
 import io.glareresolver.sip.impl.config.ServerSettings;
 import io.glareresolver.sip.impl.config.SipHost;
+import io.glareresolver.sip.impl.config.TlsKeyStore;
 import io.glareresolver.sip.impl.config.Transport;
 import io.glareresolver.sip.impl.location.SubscriberStore;
 import io.glareresolver.sip.impl.proxy.HopGuard;
@@ -86,6 +87,8 @@ public final class SipServer implements SipListener {
     private ProxyAuthentication authentication;
     private ResponseRouter responses;
     private ScheduledExecutorService timers;
+    /** The settings whose TLS key material the running stack was created with; null: it has none. */
+    private ServerSettings stackTls;
 
     public SipServer(ServerSettings settings, SubscriberStore store, InterceptorChain interceptors) {
         this(settings, store, interceptors, SipConstants.TIMER_C_MILLIS, Clock.systemUTC());
@@ -170,7 +173,16 @@ public final class SipServer implements SipListener {
             return;
         }
         ServerSettings s = settings;
-        String name = "glare-resolver-" + STACKS.incrementAndGet();
+        TlsKeyStore.Readiness tls = tlsReadiness(s);
+        ServerSettings effective = listenable(s, tls);
+        if (effective == null) {
+            throw new IllegalStateException("no transport to listen on: tls refused (" + tls.reason() + ")");
+        }
+        Properties properties = stackProperties("glare-resolver-" + STACKS.incrementAndGet());
+        if (tls.ready()) {
+            properties.putAll(tls.stackProperties());
+        }
+        String name = properties.getProperty("javax.sip.STACK_NAME");
         stackThreads = new ThreadGroup("sip-stack-" + name);
         ScheduledThreadPoolExecutor timerPool = new ScheduledThreadPoolExecutor(1, r -> {
             Thread t = new Thread(r, "sip-proxy-timers");
@@ -186,12 +198,12 @@ public final class SipServer implements SipListener {
             inStackThreadGroup(() -> {
                 SipFactory factory = SipFactory.getInstance();
                 factory.setPathName("gov.nist");
-                stack = factory.createSipStack(stackProperties(name));
+                stack = factory.createSipStack(properties);
                 sip = new SipContext(factory.createHeaderFactory(), factory.createMessageFactory(),
-                        factory.createAddressFactory(), s, store.dialogStamp());
+                        factory.createAddressFactory(), effective, store.dialogStamp());
                 SipProvider provider = null;
-                for (Transport t : s.transports()) {
-                    ListeningPoint lp = stack.createListeningPoint(bindAddress(s.address()), s.port(), t.token());
+                for (Transport t : effective.transports()) {
+                    ListeningPoint lp = stack.createListeningPoint(bindAddress(s.address()), s.portOf(t), t.token());
                     if (provider == null) {
                         provider = stack.createSipProvider(lp);
                     } else {
@@ -217,10 +229,37 @@ public final class SipServer implements SipListener {
             stopQuietly();
             throw e;
         }
+        stackTls = tls.ready() ? s : null;
         timers.scheduleWithFixedDelay(store.locations()::purgeExpired, 30, 30, TimeUnit.SECONDS);
         timers.scheduleWithFixedDelay(guard::purgeExpired, 30, 30, TimeUnit.SECONDS);
-        LOG.info("SIP server listening on {} {} (domain {}, realm {})", SipHost.hostPort(s.address(), s.port()),
-                s.transports(), s.domain(), s.realm());
+        LOG.info("SIP server listening on {} (domain {}, realm {}{})", listening(), s.domain(), s.realm(),
+                tls.ready() ? ", TLS " + String.join("/", s.tlsProtocols()) + " with certificate " + tls.certificate()
+                        : "");
+    }
+
+    /**
+     * Whether the key store of {@code s} lets TLS listen; a refusal is logged with its reason
+     * (never a password). Without {@code tls} in the transports: not ready, nothing logged.
+     */
+    private static TlsKeyStore.Readiness tlsReadiness(ServerSettings s) {
+        if (!s.transports().contains(Transport.TLS)) {
+            return new TlsKeyStore.Readiness(false, "", new Properties(), "");
+        }
+        TlsKeyStore.Readiness r = TlsKeyStore.check(s);
+        if (!r.ready()) {
+            LOG.warn("TLS refused: {}; listening without TLS on port {}", r.reason(), s.tlsPort());
+        }
+        return r;
+    }
+
+    /** {@code s} without TLS if TLS was asked for and refused; null if no transport would be left. */
+    private static ServerSettings listenable(ServerSettings s, TlsKeyStore.Readiness tls) {
+        if (!s.transports().contains(Transport.TLS) || tls.ready()) {
+            return s;
+        }
+        java.util.EnumSet<Transport> rest = java.util.EnumSet.copyOf(s.transports());
+        rest.remove(Transport.TLS);
+        return rest.isEmpty() ? null : s.toBuilder().transports(rest).build();
     }
 
     /**
@@ -282,34 +321,45 @@ public final class SipServer implements SipListener {
      * @return false if the new listening points could not be opened (the old ones stay)
      */
     public synchronized boolean reconfigure(ServerSettings next) {
-        ServerSettings prev = settings;
-        applyProtection(prev, next);
+        applyProtection(settings, next);
         if (stack == null) {
             settings = next;
             return true;
         }
-        if (!prev.listensDifferently(next)) {
+        TlsKeyStore.Readiness tls = tlsReadiness(next);
+        if (tls.ready() && (stackTls == null || stackTls.tlsDiffers(next))) {
+            // the RI reads its key material once, when the stack is created
+            return restart(next);
+        }
+        ServerSettings effective = listenable(next, tls);
+        if (effective == null) {
+            LOG.warn("settings transports refused: TLS is the only transport and it is refused; keeping {}",
+                    listening());
+            return false;
+        }
+        ServerSettings prev = sip.settings();
+        if (!prev.listensDifferently(effective)) {
             settings = next;
-            sip.settings(next);
+            sip.settings(effective);
             registrar.nonces().lifetime(next.nonceLifetime());
             return true;
         }
         SipProvider provider = sip.provider();
         List<ListeningPoint> created = new ArrayList<>();
         try {
-            for (Transport t : next.transports()) {
+            for (Transport t : effective.transports()) {
                 ListeningPoint old = provider.getListeningPoint(t.token());
                 // the RI reports ::1 as 0:0:0:0:0:0:0:1: compared as one spelling, or the same socket is bound twice
-                if (old != null && SipHost.canonical(old.getIPAddress()).equals(SipHost.canonical(next.address()))
-                        && old.getPort() == next.port()) {
+                if (old != null && SipHost.canonical(old.getIPAddress()).equals(SipHost.canonical(effective.address()))
+                        && old.getPort() == effective.portOf(t)) {
                     continue;
                 }
-                created.add(stack.createListeningPoint(bindAddress(next.address()), next.port(), t.token()));
+                created.add(stack.createListeningPoint(bindAddress(effective.address()), effective.portOf(t), t.token()));
             }
         } catch (Exception e) {
-            LOG.warn("settings address/port/transports refused: cannot listen on {} {}: {}; keeping {} {}",
-                    SipHost.hostPort(next.address(), next.port()), next.transports(), e.toString(),
-                    SipHost.hostPort(prev.address(), prev.port()), prev.transports());
+            LOG.warn("settings address/port/transports refused: cannot listen on {} {} (TLS port {}): {}; "
+                    + "keeping {}", SipHost.hostPort(effective.address(), effective.port()), effective.transports(),
+                    effective.tlsPort(), e.toString(), listening());
             for (ListeningPoint lp : created) {
                 deleteQuietly(lp);
             }
@@ -318,7 +368,7 @@ public final class SipServer implements SipListener {
         for (Transport t : Transport.values()) {
             ListeningPoint old = provider.getListeningPoint(t.token());
             boolean replaced = created.stream().anyMatch(lp -> lp.getTransport().equalsIgnoreCase(t.token()));
-            if (old != null && (replaced || !next.transports().contains(t))) {
+            if (old != null && (replaced || !effective.transports().contains(t))) {
                 try {
                     provider.removeListeningPoint(old);
                 } catch (Exception e) {
@@ -336,7 +386,7 @@ public final class SipServer implements SipListener {
             }
         }
         settings = next;
-        sip.settings(next);
+        sip.settings(effective);
         registrar.nonces().lifetime(next.nonceLifetime());
         LOG.info("SIP server now listening on {} ({} registrations kept)", listening(),
                 store.locations().registrations().size());
@@ -353,6 +403,33 @@ public final class SipServer implements SipListener {
                     limits.banFailures() == 0 ? " (no bans)" : "");
         }
         guard.limits(limits);
+    }
+
+    /**
+     * A new stack for new TLS key material: registrations and dialog stamps live in the
+     * {@link SubscriberStore} and survive (established calls go on); INVITEs being set up are lost.
+     * If the new stack cannot start, the previous settings are started again.
+     */
+    private boolean restart(ServerSettings next) {
+        ServerSettings prev = settings;
+        LOG.info("TLS key store or versions changed: restarting the SIP stack ({} registrations kept)",
+                store.locations().registrations().size());
+        stop();
+        settings = next;
+        try {
+            start();
+            return true;
+        } catch (Exception e) {
+            LOG.warn("settings refused: the SIP stack does not start with them ({}); starting the previous ones",
+                    e.toString());
+            settings = prev;
+            try {
+                start();
+            } catch (Exception again) {
+                LOG.error("SIP server not restarted: {}", again.toString());
+            }
+            return false;
+        }
     }
 
     private void deleteQuietly(ListeningPoint lp) {
@@ -476,8 +553,10 @@ public final class SipServer implements SipListener {
             sip.send(st, sip.response(req, Response.TRYING, null), callId);
         }
         URI uri = req.getRequestURI();
-        if (!(uri instanceof SipURI ruri) || ((SipURI) uri).isSecure()) {
+        if (!(uri instanceof SipURI ruri)
+                || (((SipURI) uri).isSecure() && !sip.settings().transports().contains(Transport.TLS))) {
             // §16.3 step 2: "If the Request-URI has a URI whose scheme is not understood by the proxy, the proxy SHOULD reject the request with a 416"
+            // (sips: is understood while TLS listens: §26.2.2, the proxy then forwards it over TLS)
             sip.respond(st, req, Response.UNSUPPORTED_URI_SCHEME, null, callId);
             return;
         }

@@ -140,4 +140,53 @@ class SettingsReaderTest {
         assertEquals(prev.domain(), r.read(Map.of("domain", "1::2::3"), prev).domain());
         assertTrue(r.refusals().get(0).contains("not a host name or IP address"), r.refusals().toString());
     }
+
+    @Test
+    void tlsSettingsDefaultsValuesAndRefusals() {
+        SettingsReader r = new SettingsReader();
+        ServerSettings d = r.read(Map.of(), ServerSettings.defaults());
+        assertEquals(5061, d.tlsPort());
+        assertEquals(Path.of("etc/sip-tls.p12"), d.tlsKeystore());
+        assertEquals(null, d.tlsKeystorePassword(), "no default password is shipped");
+        assertEquals(null, d.tlsTruststore());
+        assertEquals(java.util.List.of("TLSv1.3", "TLSv1.2"), d.tlsProtocols());
+
+        ServerSettings s = r.read(Map.of("transports", "udp,tcp,tls", "tls.port", "5071", "tls.keystore", "/srv/k.p12",
+                "tls.keystore.password", "s3cret-value", "tls.truststore", "/srv/t.p12", "tls.protocols", "tlsv1.3"), d);
+        assertTrue(r.refusals().isEmpty(), r.refusals().toString());
+        assertEquals(EnumSet.of(Transport.UDP, Transport.TCP, Transport.TLS), s.transports());
+        assertEquals(5071, s.tlsPort());
+        assertEquals(Path.of("/srv/k.p12"), s.tlsKeystore());
+        assertEquals("s3cret-value", s.tlsKeystorePassword());
+        assertEquals(Path.of("/srv/t.p12"), s.tlsTruststore());
+        assertEquals(java.util.List.of("TLSv1.3"), s.tlsProtocols());
+        assertEquals(5071, s.portOf(Transport.TLS));
+        assertEquals(5060, s.portOf(Transport.TCP));
+        assertTrue(!s.toString().contains("s3cret-value"), "settings are logged: the password is masked");
+        assertTrue(s.tlsDiffers(d));
+        assertTrue(s.listensDifferently(d));
+
+        // an empty password is none; TLS 1.1 is not allowed and the previous versions are kept
+        ServerSettings t = r.read(Map.of("transports", "udp,tls", "tls.keystore.password", "",
+                "tls.protocols", "TLSv1.1,TLSv1.2"), s);
+        assertEquals(null, t.tlsKeystorePassword());
+        assertEquals(java.util.List.of("TLSv1.3"), t.tlsProtocols());
+        assertEquals(1, r.refusals().size(), r.refusals().toString());
+        assertTrue(r.refusals().get(0).contains("tls.protocols") && r.refusals().get(0).contains("TLSv1.1"),
+                r.refusals().toString());
+    }
+
+    @Test
+    void tlsOnTheTcpPortIsRefusedAndTheOtherTransportsKept() {
+        SettingsReader r = new SettingsReader();
+        ServerSettings s = r.read(Map.of("transports", "udp,tcp,tls", "port", "5080", "tls.port", "5080",
+                "tls.keystore.password", "never-logged"), ServerSettings.defaults());
+        assertEquals(EnumSet.of(Transport.UDP, Transport.TCP), s.transports());
+        assertEquals(1, r.refusals().size(), r.refusals().toString());
+        assertTrue(r.refusals().get(0).contains("tls.port 5080 is also the TCP port"), r.refusals().toString());
+        assertTrue(r.refusals().stream().noneMatch(l -> l.contains("never-logged")));
+        // without TCP, TLS may share the UDP port number
+        assertEquals(EnumSet.of(Transport.UDP, Transport.TLS), r.read(Map.of("transports", "udp,tls", "port", "5080",
+                "tls.port", "5080"), ServerSettings.defaults()).transports());
+    }
 }

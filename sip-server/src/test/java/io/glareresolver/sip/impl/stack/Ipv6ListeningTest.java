@@ -123,8 +123,9 @@ class Ipv6ListeningTest {
         Request in = inv.getRequest();
         assertEquals(bob.contact(), in.getRequestURI().toString());
         String rr = TestPhone.header(in, "Record-Route");
-        assertTrue(rr.startsWith("<sip:" + host + ":" + port + ";lr;dlg="), "§25.1: an IPv6 host in a SIP URI is "
-                + "bracketed (and the dialog stamp follows): " + rr);
+        // the first entry names the transport towards bob (RFC 5658 double Record-Route when it changes)
+        assertTrue(rr.startsWith("<sip:" + host + ":" + port + ";") && rr.contains(";lr") && rr.contains(";dlg="),
+                "§25.1: an IPv6 host in a SIP URI is bracketed (and the dialog stamp follows): " + rr);
         ViaHeader ours = (ViaHeader) in.getHeader(ViaHeader.NAME);
         assertEquals(host + ":" + port, ours.getHost() + ":" + ours.getPort(), "our Via's sent-by");
 

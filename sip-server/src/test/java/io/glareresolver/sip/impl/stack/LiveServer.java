@@ -44,18 +44,17 @@ final class LiveServer implements AutoCloseable {
         this(dir, b -> b);
     }
 
-    /** With settings of the test's own on top of the defaults (e.g. the per-source limits). */
-    LiveServer(Path dir, java.util.function.UnaryOperator<ServerSettings.Builder> tuning) throws Exception {
+    /** A server whose settings {@code tune} adjusts (e.g. TLS); its start is in the captured log too. */
+    LiveServer(Path dir, java.util.function.UnaryOperator<ServerSettings.Builder> tune) throws Exception {
         Path users = dir.resolve("sip-users.txt");
         Files.write(users, List.of(
                 SipUser.withPassword("alice", 1, REALM, "alice-pw".toCharArray()).line(),
                 SipUser.withPassword("bob", 2, REALM, "bob-pw".toCharArray()).line()));
-        settings = tuning.apply(ServerSettings.builder().port(TestPhone.freePort()).usersFile(users)
+        settings = tune.apply(ServerSettings.builder().port(TestPhone.freePort()).usersFile(users)
                 // both challenged, SHA-256 first: the SHA-256 paths; the shipped MD5-only default has its own test
                 .digestAlgorithms(List.of(DigestAlgorithm.SHA_256, DigestAlgorithm.MD5))).build();
         store = new SubscriberStore(settings, Clock.systemUTC());
         server = new SipServer(settings, store, new InterceptorChain());
-        server.start();
         System.setErr(new PrintStream(new OutputStream() {
             @Override
             public void write(int b) {
@@ -75,6 +74,19 @@ final class LiveServer implements AutoCloseable {
                 originalErr.write(b, off, len);
             }
         }, true));
+        try {
+            server.start();
+        } catch (Exception | Error e) {
+            System.setErr(originalErr);
+            throw e;
+        }
+    }
+
+    /** Everything logged since the server was created. */
+    String log() {
+        synchronized (captured) {
+            return captured.toString(StandardCharsets.UTF_8);
+        }
     }
 
     int port() {

@@ -85,7 +85,7 @@ public final class TestPhone implements SipListener, AutoCloseable {
     private final ThreadGroup group;
 
     public TestPhone(String user, String password, int proxyPort, String transport) throws Exception {
-        this(user, password, proxyPort, transport, "127.0.0.1");
+        this(user, password, proxyPort, transport, "127.0.0.1", new Properties());
     }
 
     /**
@@ -94,6 +94,20 @@ public final class TestPhone implements SipListener, AutoCloseable {
      * host ({@code [::1]} in URIs).
      */
     public TestPhone(String user, String password, int proxyPort, String transport, String address) throws Exception {
+        this(user, password, proxyPort, transport, address, new Properties());
+    }
+
+    /**
+     * A phone whose stack gets {@code extra} properties too: for {@code tls}, the RI's key and trust
+     * store ({@link TestCertificate#phoneStackProperties}); {@code proxyPort} is then the server's TLS port.
+     */
+    public TestPhone(String user, String password, int proxyPort, String transport, Properties extra) throws Exception {
+        this(user, password, proxyPort, transport, "127.0.0.1", extra);
+    }
+
+    /** A phone bound to {@code address} whose stack gets {@code extra} properties too. */
+    public TestPhone(String user, String password, int proxyPort, String transport, String address, Properties extra)
+            throws Exception {
         this.host = SipHost.bare(address);
         this.uriHost = SipHost.canonical(address);
         this.user = user;
@@ -111,6 +125,7 @@ public final class TestPhone implements SipListener, AutoCloseable {
         p.setProperty("gov.nist.javax.sip.TRACE_LEVEL", "ERROR");
         p.setProperty("gov.nist.javax.sip.LOG4J_LOGGER_NAME", "test.phone");
         p.setProperty("gov.nist.javax.sip.MAX_MESSAGE_SIZE", "16384");
+        p.putAll(extra);
         group = new ThreadGroup("phone-" + user);
         SipStack[] s = new SipStack[1];
         SipProvider[] pr = new SipProvider[1];
