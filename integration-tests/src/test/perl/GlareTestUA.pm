@@ -115,6 +115,9 @@ sub _trace {
     if ($dir eq 'RECV' && !$packet->is_request) {
         event($agent, 'RESPONSE', code => $packet->code, method => $packet->method);
     }
+    if ($dir eq 'SEND' && !$packet->is_request) {
+        event($agent, 'SENT_RESPONSE', code => $packet->code, method => $packet->method);
+    }
     my $port = media_port((split /\n\n/, $text, 2)[1]);
     if ($port ne '') {
         event($agent, "${dir}_SDP", message => $packet->is_request ? $packet->method : $packet->code, m => $port,

@@ -7,6 +7,8 @@
 #       [--dial-at-ms <epoch ms>] [--dial-delay-ms N]... [--answer-after-ms 300] [--busy-after-ms 0]
 #       [--settle-ms 2500] [--timeout 30]
 #
+# A phone's user may be written user/name (e.g. carol/carol-mobile): several phones of one user,
+# each its own agent and registration, its events under its name.
 # Each phone REGISTERs (digest, no Supported: glare). An incoming INVITE rings (180) and is answered
 # 200 OK with SDP after --answer-after-ms, unless the phone is busy with its own INVITE: then it
 # is answered 486 Busy Here (RFC 3261 behaviour of a single-line phone), --busy-after-ms later
@@ -16,7 +18,7 @@
 # dials is answered 486 first (the user picked up to dial). A target "-" never dials.
 # When every own INVITE has its final response and nothing has happened for --settle-ms, every
 # call this process placed and got 200 OK for is hung up (BYE; incoming calls are the caller's to end) and the phones un-REGISTER.
-# Events: REGISTERED, DIALED, INVITE_IN call_id=, BUSY call_id= (decided), BUSY_SENT call_id=, ANSWERED call_id=,
+# Events: REGISTERED, DIALED, INVITE_IN call_id= glare= (its Glare-Resolution, '-' if none), BUSY call_id= (decided), BUSY_SENT call_id=, ANSWERED call_id=,
 # ESTABLISHED_IN call_id= (ACK received), FINAL code= call_id=, ESTABLISHED_OUT call_id=,
 # BYE_IN, BYE_DONE, DONE.
 use strict;
@@ -41,16 +43,18 @@ my $last_activity = time;
 my @phones;
 my $i = 0;
 for my $spec (@{ $o{phone} }) {
-    my ($user, $pw, $alg, $target) = split /:/, $spec, 4;
-    my $ua = new_agent(name => $user, user => $user, password => $pw, algorithm => $alg,
+    my ($who, $pw, $alg, $target) = split /:/, $spec, 4;
+    my ($user, $name) = split m{/}, $who, 2;
+    $name = $user unless defined $name && $name ne '';
+    my $ua = new_agent(name => $name, user => $user, password => $pw, algorithm => $alg,
         proxy => $o{proxy}, domain => $o{domain});
     my $expires = $ua->register(expires => 300);
     if (!defined $expires) {
-        event($user, 'REGISTER_FAILED', error => $ua->error);
+        event($name, 'REGISTER_FAILED', error => $ua->error);
         exit 2;
     }
-    event($user, 'REGISTERED', expires => $expires);
-    push @phones, { name => $user, ua => $ua, target => $target, delay => $o{dial_delay_ms}[$i++] || 0,
+    event($name, 'REGISTERED', expires => $expires);
+    push @phones, { name => $name, ua => $ua, target => $target, delay => $o{dial_delay_ms}[$i++] || 0,
         own => undef, own_final => undef, ringing => {}, calls => [] };
 }
 
@@ -61,6 +65,7 @@ for my $p (@phones) {
         cb_invite => sub {
             my ($call, $request) = @_;
             my $callid = $request->callid;
+            $call->{param}{callid} = $callid;   # recv_bye gets the call's parameters
             $last_activity = time;
             my ($leg, $sdp, $ctx, $endpoint, $peer) =
                 ($call->{param}{leg}, $call->{param}{sdp}, $call->{ctx}, $call->{endpoint}, $call->{param}{peer_addr});
@@ -73,7 +78,8 @@ for my $p (@phones) {
                 });
                 return $request->create_response('100', 'Trying');   # the 486 follows
             }
-            event($name, 'INVITE_IN', call_id => $callid);
+            my ($glare) = $request->get_header('glare-resolution');
+            event($name, 'INVITE_IN', call_id => $callid, glare => defined $glare ? $glare : '-');
             $p->{ringing}{$callid} = sub {   # answer(code)
                 my $code = shift;
                 delete $p->{ringing}{$callid};
@@ -97,7 +103,14 @@ for my $p (@phones) {
             return $request->create_response('180', 'Ringing');
         },
         cb_established => sub { my ($status, $call) = @_; $last_activity = time; event($name, 'ESTABLISHED_IN') },
-        recv_bye => sub { $last_activity = time; event($name, 'BYE_IN') },
+        # BYE after the call, or CANCEL of a call still ringing here (Net::SIP reports both so)
+        recv_bye => sub {
+            my ($param) = @_;
+            $last_activity = time;
+            my $callid = ref $param eq 'HASH' && defined $param->{callid} ? $param->{callid} : '';
+            if ($callid ne '' && delete $p->{ringing}{$callid}) { event($name, 'CANCELLED', call_id => $callid) }
+            else { event($name, 'BYE_IN') }
+        },
     );
 }
 

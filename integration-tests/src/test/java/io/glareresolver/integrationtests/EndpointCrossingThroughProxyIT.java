@@ -90,9 +90,11 @@ class EndpointCrossingThroughProxyIT {
         assertNotNull(context, "no BundleContext injected: is the Felix container adapter on the class path?");
         stopGlarePlugin();
         // "no plugin" means no plugin service of the SPI at all (InviteInterceptor, RegistrationInterceptor,
-        // any later one), whoever registered it: only sip-server's own LocationService
+        // any later one), whoever registered it: only the services sip-server publishes itself
+        // (LocationService, ProtectionService)
         ServiceReference<?>[] plugins = context.getAllServiceReferences(null,
-                "(&(objectClass=" + SPI_PACKAGE + ".*)(!(objectClass=" + LocationService.class.getName() + ")))");
+                "(&(objectClass=" + SPI_PACKAGE + ".*)(!(objectClass=" + LocationService.class.getName() + "))"
+                        + "(!(objectClass=" + io.glareresolver.sip.api.ProtectionService.class.getName() + ")))");
         assertTrue(plugins == null || plugins.length == 0,
                 "a plugin service is bound to sip-server, this test needs the proxy plain: " + describe(plugins));
 
@@ -102,7 +104,17 @@ class EndpointCrossingThroughProxyIT {
         }
         BoundedWait.untilTrue("the SIP server to load the users file " + runtime.usersFile(), Duration.ofSeconds(20),
                 () -> locations.endpointId(aor(WALTER)).isPresent());
+        // hundreds of crossings back to back from one source address (127.0.0.1): a load, beyond the
+        // shipped per-source limit of 500 requests/s, which an operator lifts for such a source
+        limited = runtime;
+        runtime.sipServerSetting("limit.requests-per-second", 0);
+        io.glareresolver.sip.api.ProtectionService protection = runtime.awaitService(
+                io.glareresolver.sip.api.ProtectionService.class, Duration.ofSeconds(10));
+        BoundedWait.untilTrue("the per-source limit lifted", Duration.ofSeconds(10),
+                () -> protection.counters().requestsPerSecond() == 0);
     }
+
+    private static EmbeddedGlareRuntime limited;
 
     /**
      * Another part of the product, the glare plugin, may be shipped in the runtime (bundle/ or
@@ -127,6 +139,9 @@ class EndpointCrossingThroughProxyIT {
 
     @AfterAll
     static void restartGlarePlugin() throws Exception {
+        if (limited != null) {
+            limited.sipServerSetting("limit.requests-per-second", null); // the shipped limit for the classes after
+        }
         synchronized (STOPPED_PLUGINS) {
             for (Bundle b : STOPPED_PLUGINS) {
                 if (b.getState() == Bundle.RESOLVED || b.getState() == Bundle.INSTALLED) {

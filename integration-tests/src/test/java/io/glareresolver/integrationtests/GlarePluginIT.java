@@ -47,6 +47,7 @@ import io.glareresolver.integrationtests.felix.EmbeddedGlareRuntime;
 import io.glareresolver.integrationtests.felix.ServiceComponents;
 import io.glareresolver.integrationtests.felix.SipUsersFile.SipUser;
 import io.glareresolver.integrationtests.netsip.NetSipScript;
+import io.glareresolver.integrationtests.netsip.NetSipScript.Event;
 import io.glareresolver.integrationtests.netsip.NetSipScript.Run;
 import io.glareresolver.integrationtests.netsip.PlainPhoneRounds;
 import io.glareresolver.protocol.TiebreakValue;
@@ -452,6 +453,57 @@ class GlarePluginIT {
                 after.sessionsEstablished() - before.sessionsEstablished(), after.abnormalTotal() - before.abnormalTotal());
         assertEquals(rounds, result.oneSession(), result.summary() + "\n" + result.failures());
         assertEquals(0, after.abnormalTotal() - before.abnormalTotal(), status.recentCrossings(5).toString());
+    }
+
+    /**
+     * Issue 14: two users with two plain phones each (Net::SIP, busy at once). Each user's desk phone
+     * dials the other user at the same wall-clock instant, round after round, real timing; the
+     * mobiles ring for whatever reaches them and would be picked up after 1.5 s, as a person does.
+     * Every round exactly one session, between the two desk phones, and no mobile (not in the
+     * crossing) ever receives a Glare instruction: the crossing's INVITEs go to the phones that
+     * dialled, the other branches are cancelled.
+     */
+    @Test
+    @Timeout(value = 240, unit = TimeUnit.SECONDS)
+    void twoUsersWithTwoPhonesEachCrossOnTheirDeskPhonesOneSessionEachRound() throws Exception {
+        GlareStatus status = status().orElseThrow();
+        int rounds = Integer.getInteger("glare.it.multiPhoneRounds", 8);
+        CrossingCounters before = status.counters();
+        List<String> failures = new ArrayList<>();
+        int mobileCancels = 0;
+        for (int k = 0; k < rounds; k++) {
+            long dialAt = System.currentTimeMillis() + 1500; // after the four registrations
+            Run run = NetSipScript.run("plain-phones.pl", SCRIPT_TIMEOUT, "--proxy", runtime.sipAddress(),
+                    "--domain", runtime.domain(), "--settle-ms", "1500", "--answer-after-ms", "1500",
+                    "--dial-at-ms", Long.toString(dialAt),
+                    "--phone", device(PLAIN_1, "desk1", PLAIN_2.name()), "--phone", device(PLAIN_1, "mobile1", "-"),
+                    "--phone", device(PLAIN_2, "desk2", PLAIN_1.name()), "--phone", device(PLAIN_2, "mobile2", "-"));
+            // a session: a phone's own call answered 200 (ESTABLISHED_OUT) and the phone that answered it
+            // (ANSWERED; Net::SIP also reports the ACK of its 486 as "established", so that is not counted)
+            long sessionsOut = run.events().stream().filter(e -> e.what().equals("ESTABLISHED_OUT")).count();
+            long sessionsIn = run.events().stream().filter(e -> e.what().equals("ANSWERED")).count();
+            List<String> instructedMobiles = run.events().stream()
+                    .filter(e -> e.what().equals("INVITE_IN") && e.agent().startsWith("mobile") && !"-".equals(e.get("glare")))
+                    .map(Event::toString).toList();
+            boolean desks = run.first("desk1", "ESTABLISHED_OUT").isPresent() && run.first("desk2", "ANSWERED").isPresent()
+                    || run.first("desk2", "ESTABLISHED_OUT").isPresent() && run.first("desk1", "ANSWERED").isPresent();
+            mobileCancels += run.all("mobile1", "CANCELLED").size() + run.all("mobile2", "CANCELLED").size();
+            if (sessionsOut != 1 || sessionsIn != 1 || !desks || !instructedMobiles.isEmpty()) {
+                failures.add("round " + k + ": sessions out " + sessionsOut + ", in " + sessionsIn + ", between the desks "
+                        + desks + ", mobiles instructed " + instructedMobiles + "\n" + run.transcript());
+            }
+        }
+        awaitQuiet(status);
+        CrossingCounters after = status.counters();
+        LOG.info("two users with two Net::SIP phones each, desks crossing, real timing: {} of {} rounds one session "
+                        + "between the desks; mobiles cancelled {} times; plugin: {} crossings seen, {} sessions, {} abnormal",
+                rounds - failures.size(), rounds, mobileCancels, after.crossingsSeen() - before.crossingsSeen(),
+                after.sessionsEstablished() - before.sessionsEstablished(), after.abnormalTotal() - before.abnormalTotal());
+        assertTrue(failures.isEmpty(), String.join("\n", failures));
+    }
+
+    private static String device(SipUser user, String name, String target) {
+        return user.name() + "/" + name + ":" + user.password() + ":MD5:" + target;
     }
 
     /**

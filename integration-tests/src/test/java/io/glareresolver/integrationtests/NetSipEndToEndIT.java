@@ -192,6 +192,59 @@ class NetSipEndToEndIT {
         assertCancelled(run);
     }
 
+    // ------------------------------------------------------------------ forking (RFC 3261 §16.6)
+
+    /** forking.pl: carol calls dave, who has the given phones (name:q:behaviour). */
+    private Run callDavesPhones(String... phones) {
+        List<String> args = new java.util.ArrayList<>(List.of("--proxy", runtime.sipAddress(), "--domain",
+                runtime.domain(), "--caller", TestUsers.credentials(TestUsers.CAROL, "MD5"),
+                "--callee", TestUsers.credentials(TestUsers.DAVE, "SHA-256")));
+        for (String p : phones) {
+            args.add("--phone");
+            args.add(p);
+        }
+        return NetSipScript.run("forking.pl", SCRIPT_TIMEOUT, args.toArray(String[]::new));
+    }
+
+    private static String port(Run run, String phone) {
+        return run.expect(phone, "AGENT").get("port");
+    }
+
+    private static int indexOf(Run run, String agent, String what) {
+        Event e = run.expect(agent, what);
+        return run.events().indexOf(e);
+    }
+
+    @Test
+    void bothOfAUsersPhonesRingAndTheFirstToAnswerGetsTheCall() {
+        Run run = callDavesPhones("desk:-:answer=2500", "soft:-:answer=300");
+        run.expect("desk", "INVITE");
+        run.expect("soft", "INVITE");
+        List<Event> finals = run.all("caller", "FINAL");
+        assertEquals(1, finals.size(), "the caller sees one final response\n" + run.transcript());
+        assertEquals(200, finals.get(0).code(), run.transcript());
+        assertEquals(port(run, "soft"), finals.get(0).get("contact_port"), "the phone that answered first\n" + run.transcript());
+        run.expect("soft", "ACK");
+        run.expect("desk", "CANCELLED");
+        assertTrue(run.first("desk", "ANSWERING").isEmpty() && run.first("desk", "ACK").isEmpty(),
+                "the cancelled phone never answered nor got an ACK\n" + run.transcript());
+        assertTrue(run.sentCodes("desk", "INVITE").contains(487), "the cancelled phone ended its INVITE with 487\n"
+                + run.transcript());
+        run.expect("soft", "BYE");
+    }
+
+    @Test
+    void theLowerQValuePhoneRingsOnlyAfterTheHigherOneIsBusy() {
+        Run run = callDavesPhones("mobile:0.5:answer=200", "desk:1.0:busy");
+        assertTrue(indexOf(run, "desk", "INVITE") < indexOf(run, "mobile", "INVITE"),
+                "q=1.0 is tried before q=0.5\n" + run.transcript());
+        assertTrue(run.sentCodes("desk", "INVITE").contains(486), run.transcript());
+        Event fin = run.expect("caller", "FINAL");
+        assertEquals(200, fin.code(), "the busy desk phone does not end the call\n" + run.transcript());
+        assertEquals(port(run, "mobile"), fin.get("contact_port"), run.transcript());
+        assertEquals(1, run.all("caller", "FINAL").size(), run.transcript());
+    }
+
     private static void assertCancelled(Run run) {
         run.expect("caller", "PROVISIONAL", e -> e.code() == 180, "180 Ringing before the CANCEL");
         run.expect("caller", "CANCEL_SENT");

@@ -398,6 +398,28 @@ public final class EmbeddedGlareRuntime implements AutoCloseable {
         return f;
     }
 
+    /**
+     * Sets one SIP server setting on top of the current ones ({@code null} removes it: the shipped
+     * default again); Config Admin delivers it asynchronously, so a caller waits for its effect.
+     */
+    public void sipServerSetting(String key, Object valueOrNull) {
+        Map<String, Object> props = new LinkedHashMap<>(sipConfiguration());
+        configurationAdmin().properties(SIP_SERVER_PID).ifPresent(current -> {
+            for (java.util.Enumeration<String> keys = current.keys(); keys.hasMoreElements(); ) {
+                String k = keys.nextElement();
+                if (!k.equals("service.pid") && !k.equals("service.bundleLocation")) {
+                    props.put(k, current.get(k));
+                }
+            }
+        });
+        if (valueOrNull == null) {
+            props.remove(key);
+        } else {
+            props.put(key, valueOrNull);
+        }
+        configurationAdmin().update(SIP_SERVER_PID, props);
+    }
+
     private Map<String, Object> sipConfiguration() {
         Map<String, Object> config = new LinkedHashMap<>();
         config.put("address", sipHost());

@@ -78,7 +78,9 @@ final class BenchRuntime implements AutoCloseable {
         copyRuntime(home);
         int sip = freeSipPort();
         int httpPort = freeTcpPort();
-        Files.writeString(home.resolve("etc/io.glareresolver.sip.server.cfg"), "port = " + sip + "\n");
+        Files.writeString(home.resolve("etc/io.glareresolver.sip.server.cfg"), "port = " + sip + "\n"
+                // a load generator is one source address: the per-source limit (500/s) would cut it
+                + "limit.requests-per-second = 0\n");
         new SipUsersFile(home.resolve("etc/sip-users.txt"), "glare-resolver").write(users.toArray(SipUser[]::new));
         Path log = work.resolve("runtime.log");
         ProcessBuilder builder = new ProcessBuilder(home.resolve("bin/start").toString(), "--interactive")

@@ -75,7 +75,7 @@ class RawLoadProbeIT {
                     // 407 stale=true, then go on with the new nonce
                     Path cfg = rt.home.resolve("etc/io.glareresolver.sip.server.cfg");
                     Path tmp = cfg.resolveSibling("sip-server-cfg.tmp");
-                    Files.writeString(tmp, "port = " + rt.sipPort + "\nnonce.lifetime = 10\n");
+                    Files.writeString(tmp, "port = " + rt.sipPort + "\nnonce.lifetime = 10\nlimit.requests-per-second = 0\n");
                     Files.move(tmp, cfg, java.nio.file.StandardCopyOption.REPLACE_EXISTING,
                             java.nio.file.StandardCopyOption.ATOMIC_MOVE);
                     stale = load.run("closed loop " + IN_FLIGHT + ", nonce lifetime 10 s", IN_FLIGHT, 0, STALE_SECONDS);

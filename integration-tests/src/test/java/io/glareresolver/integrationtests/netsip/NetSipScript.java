@@ -88,6 +88,12 @@ public final class NetSipScript {
             return all(agent, "RESPONSE").stream().filter(e -> method.equals(e.get("method"))).map(Event::code).toList();
         }
 
+        /** Response codes the agent sent for a method, in order (retransmissions included). */
+        public List<Integer> sentCodes(String agent, String method) {
+            return all(agent, "SENT_RESPONSE").stream().filter(e -> method.equals(e.get("method"))).map(Event::code)
+                    .toList();
+        }
+
         /** Everything the script printed, for a failure message. */
         public String transcript() {
             return "--- " + command + " (exit " + exitCode + ")\n--- stdout:\n" + stdout + "--- stderr (SIP trace):\n" + stderr;
