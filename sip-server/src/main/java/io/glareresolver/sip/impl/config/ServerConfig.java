@@ -54,6 +54,12 @@ public @interface ServerConfig {
                     @org.osgi.service.metatype.annotations.Option(label = "TLS 1.2", value = "TLSv1.2")})
     String[] tls_protocols() default {"TLSv1.3", "TLSv1.2"};
 
+    @AttributeDefinition(name = "Trusted peers", description = "PBXs on trunks, trusted by source address (no digest): "
+            + "name@address[:port];numbers=prefix[|prefix...][;tiebreak=id], e.g. asterisk@192.0.2.20:5060;numbers=2|3;"
+            + "tiebreak=900. Calls from a peer reach users by extension; calls of users to a peer's numbers go to it; "
+            + "tiebreak is its extensions' glare tie-break value", required = false)
+    String[] peers() default {};
+
     @AttributeDefinition(name = "SIP domain", description = "Addresses of record are user@domain; requests to the "
             + "domain, the listen address or localhost are local; an IPv6 literal is written [::1] (alice@[::1])")
     String domain() default ServerSettings.DEFAULT_ADDRESS;

@@ -9,6 +9,7 @@ import java.util.Objects;
 import java.util.Set;
 
 import io.glareresolver.sip.impl.auth.DigestAlgorithm;
+import io.glareresolver.sip.impl.peers.TrustedPeer;
 
 /**
  * The server's settings, one immutable value (Config Admin PID {@value #PID}). Build with
@@ -48,6 +49,7 @@ import io.glareresolver.sip.impl.auth.DigestAlgorithm;
  *                       null: those of the key store (its own certificate)
  * @param tlsTruststorePassword the trust store's password; null: the key store's
  * @param tlsProtocols   the TLS versions offered and accepted, a subset of TLSv1.3 and TLSv1.2
+ * @param peers          the trusted peers (PBXs on trunks), by source address; see {@link TrustedPeer}
  */
 public record ServerSettings(String address, int port, Set<Transport> transports, String domain, String realm,
                              Path usersFile, Duration nonceLifetime, int expiresMin, int expiresMax,
@@ -56,7 +58,7 @@ public record ServerSettings(String address, int port, Set<Transport> transports
                              int requestsPerSecond, int banDigestFailures, Duration banWindow,
                              Duration banDuration,
                              int tlsPort, Path tlsKeystore, String tlsKeystorePassword, Path tlsTruststore,
-                             String tlsTruststorePassword, List<String> tlsProtocols) {
+                             String tlsTruststorePassword, List<String> tlsProtocols, List<TrustedPeer> peers) {
 
     /** Config Admin PID of the server settings (no '-': FileInstall splits factory PIDs at it). */
     public static final String PID = "io.glareresolver.sip.server";
@@ -90,6 +92,7 @@ public record ServerSettings(String address, int port, Set<Transport> transports
         Objects.requireNonNull(forkGroupRingTime, "forkGroupRingTime");
         Objects.requireNonNull(tlsKeystore, "tlsKeystore");
         tlsProtocols = List.copyOf(tlsProtocols);
+        peers = List.copyOf(peers);
         if (tlsProtocols.isEmpty()) {
             throw new IllegalArgumentException("at least one TLS protocol");
         }
@@ -139,7 +142,8 @@ public record ServerSettings(String address, int port, Set<Transport> transports
                 .requestsPerSecond(requestsPerSecond).banDigestFailures(banDigestFailures).banWindow(banWindow)
                 .banDuration(banDuration)
                 .tlsPort(tlsPort).tlsKeystore(tlsKeystore).tlsKeystorePassword(tlsKeystorePassword)
-                .tlsTruststore(tlsTruststore).tlsTruststorePassword(tlsTruststorePassword).tlsProtocols(tlsProtocols);
+                .tlsTruststore(tlsTruststore).tlsTruststorePassword(tlsTruststorePassword).tlsProtocols(tlsProtocols)
+                .peers(peers);
     }
 
     /** True if the listening points differ (address, ports or transports): the stack must rebind. */
@@ -167,6 +171,16 @@ public record ServerSettings(String address, int port, Set<Transport> transports
                 .tlsProtocols(other.tlsProtocols).build();
     }
 
+    /** The trusted peer a request from {@code host}:{@code port} came from, if any. */
+    public java.util.Optional<TrustedPeer> peerAt(String host, int port, boolean udp) {
+        return peers.stream().filter(p -> p.isSource(host, port, udp)).findFirst();
+    }
+
+    /** The trusted peer {@code number} (a Request-URI user that is no user here) is routed to, if any. */
+    public java.util.Optional<TrustedPeer> peerFor(String number) {
+        return peers.stream().filter(p -> p.hasNumber(number)).findFirst();
+    }
+
     /** The port a transport listens on: {@link #tlsPort()} for TLS, {@link #port()} for the others. */
     public int portOf(Transport t) {
         return t == Transport.TLS ? tlsPort : port;
@@ -182,7 +196,9 @@ public record ServerSettings(String address, int port, Set<Transport> transports
                 + ", forkGroupRingTime=" + forkGroupRingTime + ", tlsPort=" + tlsPort + ", tlsKeystore=" + tlsKeystore
                 + ", tlsKeystorePassword=" + (tlsKeystorePassword == null ? "(none)" : "***") + ", tlsTruststore="
                 + tlsTruststore + ", tlsTruststorePassword=" + (tlsTruststorePassword == null ? "(none)" : "***")
-                + ", tlsProtocols=" + tlsProtocols + "]";
+                + ", tlsProtocols=" + tlsProtocols + ", requestsPerSecond=" + requestsPerSecond + ", banDigestFailures="
+                + banDigestFailures + ", banWindow=" + banWindow + ", banDuration=" + banDuration + ", peers=" + peers
+                + "]";
     }
 
     public static final class Builder {
@@ -209,6 +225,7 @@ public record ServerSettings(String address, int port, Set<Transport> transports
         private Path tlsTruststore;
         private String tlsTruststorePassword;
         private List<String> tlsProtocols = DEFAULT_TLS_PROTOCOLS;
+        private List<TrustedPeer> peers = List.of();
 
         private Builder() {
         }
@@ -236,13 +253,14 @@ public record ServerSettings(String address, int port, Set<Transport> transports
         public Builder tlsTruststore(Path v) { tlsTruststore = v; return this; }
         public Builder tlsTruststorePassword(String v) { tlsTruststorePassword = v; return this; }
         public Builder tlsProtocols(List<String> v) { tlsProtocols = v; return this; }
+        public Builder peers(List<TrustedPeer> v) { peers = v; return this; }
 
         public ServerSettings build() {
             return new ServerSettings(address, port, transports, domain, realm, usersFile, nonceLifetime,
                     expiresMin, expiresMax, expiresDefault, digestAlgorithms, acceptedDigestAlgorithms,
                     forkGroupRingTime, requestsPerSecond, banDigestFailures, banWindow, banDuration,
                     tlsPort, tlsKeystore, tlsKeystorePassword, tlsTruststore, tlsTruststorePassword,
-                    tlsProtocols);
+                    tlsProtocols, peers);
         }
     }
 }

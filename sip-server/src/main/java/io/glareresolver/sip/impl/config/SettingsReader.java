@@ -1,5 +1,6 @@
 package io.glareresolver.sip.impl.config;
 
+import io.glareresolver.sip.impl.peers.TrustedPeer;
 import java.net.InetAddress;
 import java.net.NetworkInterface;
 import java.net.SocketException;
@@ -50,6 +51,7 @@ public final class SettingsReader {
     public static final String TLS_TRUSTSTORE = "tls.truststore";
     public static final String TLS_TRUSTSTORE_PASSWORD = "tls.truststore.password";
     public static final String TLS_PROTOCOLS = "tls.protocols";
+    public static final String PEERS = "peers";
     /** The TLS versions allowed in {@value #TLS_PROTOCOLS} (RFC 8996 deprecates TLS 1.0 and 1.1). */
     static final List<String> TLS_VERSIONS = List.of("TLSv1.3", "TLSv1.2");
 
@@ -101,6 +103,7 @@ public final class SettingsReader {
         apply(props, TLS_PORT, v -> intIn(v, 1, 65535), b::tlsPort, d.tlsPort());
         apply(props, TLS_KEYSTORE, SettingsReader::path, b::tlsKeystore, d.tlsKeystore());
         apply(props, TLS_PROTOCOLS, SettingsReader::tlsProtocols, b::tlsProtocols, d.tlsProtocols());
+        apply(props, PEERS, SettingsReader::peers, b::peers, d.peers());
         // passwords: any text; empty or absent is "none". Never put into a log line
         b.tlsKeystorePassword(secret(props.get(TLS_KEYSTORE_PASSWORD)));
         b.tlsTruststorePassword(secret(props.get(TLS_TRUSTSTORE_PASSWORD)));
@@ -245,6 +248,32 @@ public final class SettingsReader {
             throw new IllegalArgumentException("cannot list the local interfaces: " + e.getMessage());
         }
         return SipHost.bare(s);
+    }
+
+    /** Trusted peers: a list, or one string of comma-separated entries ({@link TrustedPeer#parse}). */
+    static List<TrustedPeer> peers(Object raw) {
+        Collection<?> items;
+        if (raw instanceof Object[] a) {
+            items = List.of(a);
+        } else if (raw instanceof Collection<?> c) {
+            items = c;
+        } else {
+            items = List.of(String.valueOf(raw).split(","));
+        }
+        List<TrustedPeer> peers = new ArrayList<>();
+        java.util.Set<String> names = new java.util.HashSet<>();
+        for (Object o : items) {
+            String entry = String.valueOf(o).trim();
+            if (entry.isEmpty()) {
+                continue;
+            }
+            TrustedPeer p = TrustedPeer.parse(entry);
+            if (!names.add(p.name())) {
+                throw new IllegalArgumentException("two peers named '" + p.name() + "'");
+            }
+            peers.add(p);
+        }
+        return List.copyOf(peers);
     }
 
     static Set<Transport> transports(Object raw) {

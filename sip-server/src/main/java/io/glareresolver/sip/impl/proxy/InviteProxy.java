@@ -37,6 +37,7 @@ import io.glareresolver.sip.impl.config.Transport;
 import io.glareresolver.sip.impl.fork.BestResponse;
 import io.glareresolver.sip.impl.fork.TargetSet;
 import io.glareresolver.sip.impl.location.LocationTable;
+import io.glareresolver.sip.impl.peers.TrustedPeer;
 import io.glareresolver.sip.impl.stack.SipContext;
 import io.glareresolver.sip.impl.users.SipUser;
 import io.glareresolver.sip.impl.users.UserDirectory;
@@ -105,44 +106,99 @@ public final class InviteProxy {
      */
     public void onInvite(Request req, ServerTransaction st, String callId, String loopHash, Integer maxForwards)
             throws Exception {
+        onInvite(req, st, callId, loopHash, maxForwards, Optional.empty());
+    }
+
+    /**
+     * An initial INVITE, from a registered user or from a {@link TrustedPeer} (a PBX on a trunk,
+     * trusted by its source address: no digest, Kamailio {@code allow_source_address}). A user may
+     * call a user or a peer's number; a peer may call a user by extension, not another peer's number
+     * (no transit). A local user's name wins over a peer's number prefix.
+     */
+    public void onInvite(Request req, ServerTransaction st, String callId, String loopHash, Integer maxForwards,
+                         Optional<TrustedPeer> fromPeer) throws Exception {
         long receivedNanos = System.nanoTime();
         ServerSettings s = sip.settings();
-        Optional<SipUser> authenticated = authentication.authenticate(req, st, callId,
-                () -> challenged.challenged(callId, receivedNanos));
-        if (authenticated.isEmpty()) {
-            return;
-        }
-        SipUser user = authenticated.get();
-        String fromAor = user.name() + "@" + s.domain();
-        Optional<Registration> caller = locations.lookup(fromAor);
-        if (caller.isEmpty()) {
-            LOG.info("[{}] INVITE refused: caller {} is not registered", callId, fromAor);
-            sip.respond(st, req, Response.FORBIDDEN, "Caller not registered", callId);
-            return;
+        String fromAor;
+        Optional<Registration> caller;
+        if (fromPeer.isPresent()) {
+            TrustedPeer peer = fromPeer.get();
+            String extension = ((FromHeader) req.getHeader(FromHeader.NAME)).getAddress().getURI() instanceof SipURI from
+                    && from.getUser() != null ? from.getUser() : peer.name();
+            fromAor = extension + "@" + s.domain();
+            caller = peerRegistration(peer, extension, fromAor);
+        } else {
+            Optional<SipUser> authenticated = authentication.authenticate(req, st, callId,
+                    () -> challenged.challenged(callId, receivedNanos));
+            if (authenticated.isEmpty()) {
+                return;
+            }
+            fromAor = authenticated.get().name() + "@" + s.domain();
+            caller = locations.lookup(fromAor);
+            if (caller.isEmpty()) {
+                LOG.info("[{}] INVITE refused: caller {} is not registered", callId, fromAor);
+                sip.respond(st, req, Response.FORBIDDEN, "Caller not registered", callId);
+                return;
+            }
         }
         SipURI ruri = (SipURI) req.getRequestURI();
         String calleeName = ruri.getUser();
-        if (calleeName == null || users.find(calleeName).isEmpty()) {
+        String toAor = calleeName + "@" + s.domain();
+        Optional<Registration> callee;
+        Registration peerCallee = null;
+        if (calleeName != null && users.find(calleeName).isPresent()) {
+            callee = locations.lookup(toAor);
+            if (callee.isEmpty()) {
+                LOG.info("[{}] INVITE from {} to {}: not registered, 480", callId, fromAor, toAor);
+                sip.respond(st, req, Response.TEMPORARILY_UNAVAILABLE, "Not registered", callId);
+                return;
+            }
+        } else if (calleeName != null && s.peerFor(calleeName).isPresent()) {
+            TrustedPeer to = s.peerFor(calleeName).get();
+            if (fromPeer.isPresent()) {
+                LOG.info("[{}] INVITE from peer {} to {} (peer {}'s number) refused: no transit between peers", callId,
+                        fromPeer.get().name(), calleeName, to.name());
+                sip.respond(st, req, Response.FORBIDDEN, "No transit between peers", callId);
+                return;
+            }
+            peerCallee = peerRegistration(to, calleeName, toAor).orElseGet(() -> new Registration(toAor, 0,
+                    List.of(peerBinding(to, calleeName))));
+            callee = Optional.of(peerCallee);
+        } else {
             LOG.info("[{}] INVITE from {} to unknown user {}: 404", callId, fromAor, ruri);
             sip.respond(st, req, Response.NOT_FOUND, null, callId);
             return;
         }
-        String toAor = calleeName + "@" + s.domain();
-        Optional<Registration> callee = locations.lookup(toAor);
-        if (callee.isEmpty()) {
-            LOG.info("[{}] INVITE from {} to {}: not registered, 480", callId, fromAor, toAor);
-            sip.respond(st, req, Response.TEMPORARILY_UNAVAILABLE, "Not registered", callId);
-            return;
-        }
-        Request working = authentication.withoutOurCredentials(req);
+        Request working = fromPeer.isPresent() ? req : authentication.withoutOurCredentials(req);
         ProxiedInvite invite = new ProxiedInvite(this, "inv-" + ids.incrementAndGet(), st, req, callId, fromAor, toAor,
                 caller, callee, System.nanoTime(), loopHash, maxForwards);
+        invite.peerCallee = peerCallee;
         invite.dialledNanos = challenged.dialled(callId, invite.receivedNanos);
         invite.working = working;
         st.setApplicationData(invite);
         live.put(transactionKey(req), invite);
-        LOG.info("[{}] INVITE {} -> {} ({})", callId, fromAor, toAor, invite.id);
+        LOG.info("[{}] INVITE {} -> {} ({}{}{})", callId, fromAor, toAor, invite.id,
+                fromPeer.map(p -> ", from peer " + p.name()).orElse(""),
+                peerCallee == null ? "" : ", to peer " + s.peerFor(calleeName).get().name());
         runInviteChain(invite);
+    }
+
+    /**
+     * A peer's extension as the glare plugin sees a caller: its tie-break value is the peer's
+     * {@code tiebreak} setting; without one, none (the plugin then goes by the PBX's own
+     * {@code Glare-Tiebreak}, or leaves a crossing to plain RFC 3261).
+     */
+    private static Optional<Registration> peerRegistration(TrustedPeer peer, String extension, String aor) {
+        if (peer.tiebreak().isEmpty()) {
+            return Optional.empty();
+        }
+        return Optional.of(new Registration(aor, peer.tiebreak().getAsLong(), List.of(peerBinding(peer, extension))));
+    }
+
+    /** The one "binding" of a peer's number: the peer itself, never expiring while configured. */
+    private static Registration.Binding peerBinding(TrustedPeer peer, String number) {
+        return new Registration.Binding(peer.target(number), java.time.Instant.MAX, java.util.Set.of(),
+                "peer-" + peer.name(), 0);
     }
 
     private void runInviteChain(ProxiedInvite invite) {
@@ -225,7 +281,8 @@ public final class InviteProxy {
             finalLocal(invite, Response.REQUEST_TERMINATED, null, null);
             return;
         }
-        Optional<Registration> callee = locations.lookup(invite.toAor);
+        Optional<Registration> callee = invite.peerCallee != null ? Optional.of(invite.peerCallee)
+                : locations.lookup(invite.toAor);
         invite.callee = callee;
         if (callee.isEmpty()) {
             finalLocal(invite, Response.TEMPORARILY_UNAVAILABLE, "Not registered", null);

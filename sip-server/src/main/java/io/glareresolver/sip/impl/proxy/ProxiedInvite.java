@@ -62,6 +62,8 @@ final class ProxiedInvite implements InitialInvite {
     /** The request as edited by interceptors so far (the received one is never changed). */
     volatile Request working;
     volatile Optional<Registration> callee;
+    /** For a call to a trusted peer's number: the peer as the callee's only binding; null for a user. */
+    volatile Registration peerCallee;
 
     /** Whether any branch is still waiting for its final response. Caller holds the lock. */
     boolean branchesPending() {

@@ -49,6 +49,7 @@ import io.glareresolver.sip.impl.config.SipHost;
 import io.glareresolver.sip.impl.config.TlsKeyStore;
 import io.glareresolver.sip.impl.config.Transport;
 import io.glareresolver.sip.impl.location.SubscriberStore;
+import io.glareresolver.sip.impl.peers.TrustedPeer;
 import io.glareresolver.sip.impl.proxy.HopGuard;
 import io.glareresolver.sip.impl.proxy.InterceptorChain;
 import io.glareresolver.sip.impl.proxy.InviteProxy;
@@ -617,7 +618,7 @@ public final class SipServer implements SipListener {
             return;
         }
         if (Request.INVITE.equals(method)) {
-            invites.onInvite(req, st, callId, loopHash, mf);
+            invites.onInvite(req, st, callId, loopHash, mf, trustedPeer(ev, req));
             return;
         }
         // an out-of-dialog request to a user (OPTIONS, MESSAGE, SUBSCRIBE, NOTIFY, REFER, ...): from an
@@ -627,7 +628,10 @@ public final class SipServer implements SipListener {
             LOG.info("[{}] ACK outside a dialog to {} dropped", callId, ruri);
             return;
         }
-        if (authentication.authenticate(req, st, callId, () -> { }).isEmpty()) {
+        Optional<TrustedPeer> peer = trustedPeer(ev, req);
+        if (peer.isPresent()) {
+            LOG.debug("[{}] {} from trusted peer {}: no digest", callId, method, peer.get().name());
+        } else if (authentication.authenticate(req, st, callId, () -> { }).isEmpty()) {
             return;
         }
         Optional<URI> target = bindingOf(req, st, ruri, callId);
@@ -693,6 +697,29 @@ public final class SipServer implements SipListener {
             }
         }
         return packet;
+    }
+
+    /**
+     * The trusted peer a request came from (Kamailio {@code allow_source_address}): its packet's
+     * source address, and for UDP its source port, as the peer's settings name them.
+     */
+    private Optional<TrustedPeer> trustedPeer(RequestEvent ev, Request req) {
+        List<TrustedPeer> peers = settings.peers();
+        if (peers.isEmpty()) {
+            return Optional.empty();
+        }
+        ViaHeader via = (ViaHeader) req.getHeader(ViaHeader.NAME);
+        boolean udp = via == null || "UDP".equalsIgnoreCase(via.getTransport());
+        String host = SipContext.sourceOf(req);
+        int port;
+        if (ev instanceof gov.nist.javax.sip.RequestEventExt ext && ext.getRemotePort() > 0) {
+            port = ext.getRemotePort(); // the packet's own source port (see packetSource)
+        } else if (via != null && via.getRPort() > 0) {
+            port = via.getRPort();
+        } else {
+            port = via == null || via.getPort() <= 0 ? SipConstants.DEFAULT_SIP_PORT : via.getPort();
+        }
+        return settings.peerAt(host, port, udp);
     }
 
     /** A wrong digest answer or an unknown user from {@code source}: counted; the failure that reaches the limit bans. */

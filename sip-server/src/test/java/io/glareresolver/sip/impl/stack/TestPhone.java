@@ -67,6 +67,11 @@ public final class TestPhone implements SipListener, AutoCloseable {
     final String host;
     /** {@link #host} as a URI host ({@code [::1]}). */
     final String uriHost;
+    /**
+     * Where the server is and the domain its AORs name ({@code uriHost} unless changed): a phone
+     * bound to another address than the server's (a PBX on 127.0.0.50) sets it to the server's.
+     */
+    public String serverHost;
     final String password;
     final String transport;
     final int port;
@@ -110,6 +115,7 @@ public final class TestPhone implements SipListener, AutoCloseable {
             throws Exception {
         this.host = SipHost.bare(address);
         this.uriHost = SipHost.canonical(address);
+        this.serverHost = uriHost;
         this.user = user;
         this.password = password;
         this.transport = transport;
@@ -187,7 +193,7 @@ public final class TestPhone implements SipListener, AutoCloseable {
     public Request request(String method, URI ruri, String toUser, String toTag, String callId, long seq)
             throws Exception {
         Address fromAddr = af.createAddress(af.createSipURI(user, uriHost));
-        Address toAddr = af.createAddress(af.createSipURI(toUser, uriHost));
+        Address toAddr = af.createAddress(af.createSipURI(toUser, serverHost));
         FromHeader from = hf.createFromHeader(fromAddr, fromTag);
         ToHeader to = hf.createToHeader(toAddr, toTag);
         ViaHeader via = hf.createViaHeader(uriHost, port, transport, "z9hG4bK" + tag());
@@ -199,7 +205,7 @@ public final class TestPhone implements SipListener, AutoCloseable {
     }
 
     public void routeViaProxy(Request r) throws Exception {
-        SipURI proxy = af.createSipURI(null, uriHost);
+        SipURI proxy = af.createSipURI(null, serverHost);
         proxy.setPort(proxyPort);
         proxy.setLrParam();
         proxy.setTransportParam(proxyTransport);
@@ -207,7 +213,7 @@ public final class TestPhone implements SipListener, AutoCloseable {
     }
 
     public SipURI aor(String who) throws Exception {
-        return af.createSipURI(who, uriHost);
+        return af.createSipURI(who, serverHost);
     }
 
     public ClientTransaction send(Request r) throws Exception {
@@ -240,7 +246,7 @@ public final class TestPhone implements SipListener, AutoCloseable {
     public float contactQ = -1f;
 
     public Request registerRequest(int expires, String... supported) throws Exception {
-        SipURI registrar = af.createSipURI(null, uriHost);
+        SipURI registrar = af.createSipURI(null, serverHost);
         Request r = request(Request.REGISTER, registrar, user, null, registerCallId, cseq++);
         r.setHeader(hf.createExpiresHeader(expires));
         for (String s : supported) {
