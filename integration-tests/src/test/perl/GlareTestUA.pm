@@ -53,21 +53,23 @@ sub shared_loop { $LOOP ||= Net::SIP::Dispatcher::Eventloop->new; return $LOOP }
 # Returns a Net::SIP::Simple on its own UDP leg on 127.0.0.1 (a free port), sharing one event loop.
 sub new_agent {
     my %a = @_;
-    my $sock = IO::Socket::INET->new(Proto => 'udp', LocalAddr => '127.0.0.1', LocalPort => 0)
-        or die "cannot open a UDP socket on 127.0.0.1: $!";
+    # bind => 'address:port' (a PBX on its own 127.x address and SIP port); default 127.0.0.1, a free port
+    my ($bind_addr, $bind_port) = defined $a{bind} ? split(/:/, $a{bind}, 2) : ('127.0.0.1', 0);
+    my $sock = IO::Socket::INET->new(Proto => 'udp', LocalAddr => $bind_addr, LocalPort => $bind_port || 0)
+        or die "cannot open a UDP socket on $bind_addr: $!";
     my $port = $sock->sockport;
     my $leg = Net::SIP::Leg->new(sock => $sock);
     $AGENT_OF_LEG{"$leg"} = $a{name};
     my $from = "sip:$a{user}\@$a{domain}";
     my $ua = Net::SIP::Simple->new(
         from           => $from,
-        contact        => "sip:$a{user}\@127.0.0.1:$port",
+        contact        => "sip:$a{user}\@$bind_addr:$port",
         outgoing_proxy => $a{proxy},
         registrar      => $a{proxy},
         domain         => $a{domain},
         legs           => [$leg],
         loop           => shared_loop(),
-        defined $a{password} ? (auth => [$a{user}, $a{password}, $a{algorithm} || 'MD5']) : (),
+        defined $a{password} && $a{password} ne '-' ? (auth => [$a{user}, $a{password}, $a{algorithm} || 'MD5']) : (),
     );
     event($a{name}, 'AGENT', user => $a{user}, port => $port);
     return $ua;

@@ -44,17 +44,24 @@ my @phones;
 my $i = 0;
 for my $spec (@{ $o{phone} }) {
     my ($who, $pw, $alg, $target) = split /:/, $spec, 4;
+    # user/name@address+port: a phone of its own name, bound to that address and port (a PBX's
+    # extension on a trunk: password '-', no registration, trusted by the server by its address)
     my ($user, $name) = split m{/}, $who, 2;
+    my $bind;
+    ($name, $bind) = split /@/, $name, 2 if defined $name;
+    $bind =~ s/\+/:/ if defined $bind;   # written address+port: ':' separates the spec's fields
     $name = $user unless defined $name && $name ne '';
     my $ua = new_agent(name => $name, user => $user, password => $pw, algorithm => $alg,
-        proxy => $o{proxy}, domain => $o{domain});
-    my $expires = $ua->register(expires => 300);
-    if (!defined $expires) {
-        event($name, 'REGISTER_FAILED', error => $ua->error);
-        exit 2;
+        proxy => $o{proxy}, domain => $o{domain}, defined $bind ? (bind => $bind) : ());
+    if ($pw ne '-') {
+        my $expires = $ua->register(expires => 300);
+        if (!defined $expires) {
+            event($name, 'REGISTER_FAILED', error => $ua->error);
+            exit 2;
+        }
+        event($name, 'REGISTERED', expires => $expires);
     }
-    event($name, 'REGISTERED', expires => $expires);
-    push @phones, { name => $name, ua => $ua, target => $target, delay => $o{dial_delay_ms}[$i++] || 0,
+    push @phones, { name => $name, ua => $ua, unregistered => $pw eq '-', target => $target, delay => $o{dial_delay_ms}[$i++] || 0,
         own => undef, own_final => undef, ringing => {}, calls => [] };
 }
 
@@ -166,7 +173,7 @@ for my $p (@phones) {
         event($p->{name}, 'BYE_DONE', ok => $done);
     }
 }
-for my $p (@phones) {
+for my $p (grep { !$_->{unregistered} } @phones) {
     my $r = $p->{ua}->register(expires => 0);
     event($p->{name}, 'UNREGISTERED', ok => defined $r ? 1 : 0);
 }

@@ -104,17 +104,7 @@ class EndpointCrossingThroughProxyIT {
         }
         BoundedWait.untilTrue("the SIP server to load the users file " + runtime.usersFile(), Duration.ofSeconds(20),
                 () -> locations.endpointId(aor(WALTER)).isPresent());
-        // hundreds of crossings back to back from one source address (127.0.0.1): a load, beyond the
-        // shipped per-source limit of 500 requests/s, which an operator lifts for such a source
-        limited = runtime;
-        runtime.sipServerSetting("limit.requests-per-second", 0);
-        io.glareresolver.sip.api.ProtectionService protection = runtime.awaitService(
-                io.glareresolver.sip.api.ProtectionService.class, Duration.ofSeconds(10));
-        BoundedWait.untilTrue("the per-source limit lifted", Duration.ofSeconds(10),
-                () -> protection.counters().requestsPerSecond() == 0);
     }
-
-    private static EmbeddedGlareRuntime limited;
 
     /**
      * Another part of the product, the glare plugin, may be shipped in the runtime (bundle/ or
@@ -139,9 +129,6 @@ class EndpointCrossingThroughProxyIT {
 
     @AfterAll
     static void restartGlarePlugin() throws Exception {
-        if (limited != null) {
-            limited.sipServerSetting("limit.requests-per-second", null); // the shipped limit for the classes after
-        }
         synchronized (STOPPED_PLUGINS) {
             for (Bundle b : STOPPED_PLUGINS) {
                 if (b.getState() == Bundle.RESOLVED || b.getState() == Bundle.INSTALLED) {

@@ -502,6 +502,101 @@ class GlarePluginIT {
         assertTrue(failures.isEmpty(), String.join("\n", failures));
     }
 
+    /**
+     * Issue 14: a PBX on a trunk (a Net::SIP extension 2001 on its own address 127.0.0.50, trusted
+     * by the server by address and port: no digest) and a registered plain phone dial each other at
+     * the same wall-clock instant, busy at once, real timing, round after round: the plugin resolves
+     * the crossing between the trunk's extension and the user as between two users (the PBX's
+     * extensions have the tie-break value of its {@code tiebreak} setting), one session each round.
+     */
+    @Test
+    @Timeout(value = 240, unit = TimeUnit.SECONDS)
+    void aPbxExtensionOnATrustedTrunkAndAUserCrossOneSessionEachRound() throws Exception {
+        GlareStatus status = status().orElseThrow();
+        int rounds = Integer.getInteger("glare.it.peerRounds", 8);
+        int pbxPort;
+        try (java.net.DatagramSocket free = new java.net.DatagramSocket(new java.net.InetSocketAddress("127.0.0.50", 0))) {
+            pbxPort = free.getLocalPort();
+        }
+        String peer = "pbx@127.0.0.50:" + pbxPort + ";numbers=20;tiebreak=900";
+        trunked = runtime;
+        runtime.sipServerSetting("peers", peer);
+        awaitTrusted(pbxPort);
+        CrossingCounters before = status.counters();
+        List<String> failures = new ArrayList<>();
+        for (int k = 0; k < rounds; k++) {
+            Run run = NetSipScript.run("plain-phones.pl", SCRIPT_TIMEOUT, "--proxy", runtime.sipAddress(),
+                    "--domain", runtime.domain(), "--settle-ms", "1500",
+                    "--dial-at-ms", Long.toString(System.currentTimeMillis() + 800),
+                    "--phone", phone(PLAIN_1, "2001"),
+                    "--phone", "2001/pbx@127.0.0.50+" + pbxPort + ":-:MD5:" + PLAIN_1.name());
+            long out = run.events().stream().filter(e -> e.what().equals("ESTABLISHED_OUT")).count();
+            long answered = run.events().stream().filter(e -> e.what().equals("ANSWERED")).count();
+            boolean challenged = run.all("pbx", "RESPONSE").stream().anyMatch(e -> e.code() == 407);
+            if (out != 1 || answered != 1 || challenged) {
+                failures.add("round " + k + ": sessions out " + out + ", answered " + answered + ", PBX challenged "
+                        + challenged + "\n" + run.transcript());
+            }
+        }
+        awaitQuiet(status);
+        CrossingCounters after = status.counters();
+        LOG.info("PBX extension on a trusted trunk and a plain phone, real timing: {} of {} rounds one session; plugin: "
+                        + "{} crossings seen, {} sessions, {} abnormal", rounds - failures.size(), rounds,
+                after.crossingsSeen() - before.crossingsSeen(), after.sessionsEstablished() - before.sessionsEstablished(),
+                after.abnormalTotal() - before.abnormalTotal());
+        assertTrue(failures.isEmpty(), String.join("\n", failures));
+        assertTrue(after.crossingsSeen() - before.crossingsSeen() >= rounds / 2,
+                "the plugin saw the crossings: " + (after.crossingsSeen() - before.crossingsSeen()));
+    }
+
+    private static EmbeddedGlareRuntime trunked;
+
+    @AfterAll
+    static void noTrunk() {
+        if (trunked != null) {
+            trunked.sipServerSetting("peers", null);
+        }
+    }
+
+    /**
+     * Waits (bounded) until the server trusts the peer: an OPTIONS to a user from the peer's address
+     * and port is no longer challenged (Config Admin delivers the setting asynchronously).
+     */
+    private void awaitTrusted(int pbxPort) throws Exception {
+        long deadline = System.nanoTime() + Duration.ofSeconds(15).toNanos();
+        int seen = 0;
+        while (System.nanoTime() < deadline) {
+            try (java.net.DatagramSocket s = new java.net.DatagramSocket(new java.net.InetSocketAddress("127.0.0.50", pbxPort))) {
+                s.setSoTimeout(1000);
+                String branch = "z9hG4bK-trust-" + System.nanoTime();
+                String options = "OPTIONS sip:" + PLAIN_1.name() + "@" + runtime.domain() + " SIP/2.0\r\n"
+                        + "Via: SIP/2.0/UDP 127.0.0.50:" + pbxPort + ";branch=" + branch + ";rport\r\n"
+                        + "Max-Forwards: 70\r\nFrom: <sip:2001@127.0.0.50>;tag=t" + branch.hashCode() + "\r\n"
+                        + "To: <sip:" + PLAIN_1.name() + "@" + runtime.domain() + ">\r\nCall-ID: " + branch + "\r\n"
+                        + "CSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n";
+                byte[] out = options.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+                s.send(new java.net.DatagramPacket(out, out.length,
+                        new java.net.InetSocketAddress(runtime.sipHost(), runtime.sipPort())));
+                byte[] in = new byte[4096];
+                java.net.DatagramPacket p = new java.net.DatagramPacket(in, in.length);
+                while (true) {
+                    s.receive(p);
+                    String first = new String(in, 0, p.getLength(), java.nio.charset.StandardCharsets.UTF_8).split("\r\n", 2)[0];
+                    seen = Integer.parseInt(first.split(" ")[1]);
+                    if (seen >= 200) {
+                        break;
+                    }
+                }
+                if (seen != 407) {
+                    return;
+                }
+            } catch (java.net.SocketTimeoutException e) {
+                // no answer within a second: ask again
+            }
+        }
+        throw new AssertionError("the server still challenges the PBX's address (last answer " + seen + ")");
+    }
+
     private static String device(SipUser user, String name, String target) {
         return user.name() + "/" + name + ":" + user.password() + ":MD5:" + target;
     }

@@ -96,7 +96,7 @@ final class GlareRuntimeProcess implements AutoCloseable {
         builder.environment().put("JAVA_OPTS", "-Dglare.http.port=" + httpPort);
         builder.environment().put("GLARE_HEAP", "256m");
         GlareRuntimeProcess r = new GlareRuntimeProcess(home, log, httpPort, sip, builder.start());
-        r.poll("the SIP server listening", () -> r.logText().contains("SIP server listening on 127.0.0.1:" + sip));
+        r.poll("the SIP server listening", () -> r.logText().lines().anyMatch(l -> l.contains("SIP server listening on") && l.contains("127.0.0.1:" + sip)));
         r.poll("the Web Console answering", () -> r.get("/system/console/bundles.json").statusCode() == 200);
         return r;
     }

@@ -87,7 +87,7 @@ final class RedeployRuntime implements AutoCloseable {
         builder.environment().put("JAVA_OPTS", "-Dglare.http.port=" + httpPort);
         builder.environment().put("GLARE_HEAP", "512m");
         RedeployRuntime r = new RedeployRuntime(home, log, httpPort, sip, builder.start());
-        r.poll("the SIP server listening", () -> r.logFrom(0).contains("SIP server listening on 127.0.0.1:" + sip));
+        r.poll("the SIP server listening", () -> r.logFrom(0).lines().anyMatch(l -> l.contains("SIP server listening on") && l.contains("127.0.0.1:" + sip)));
         r.poll("the Web Console answering", () -> r.get("/system/console/bundles.json").statusCode() == 200);
         return r;
     }

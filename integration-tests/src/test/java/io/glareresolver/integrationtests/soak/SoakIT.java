@@ -195,16 +195,6 @@ class SoakIT {
     }
 
     /** Closes every agent at once (an endpoint unregisters and stops its stack: about a second apiece). */
-    /** The other classes in this container run with the shipped per-source limit. */
-    @AfterAll
-    static void shippedLimit() {
-        if (limited != null) {
-            limited.sipServerSetting("limit.requests-per-second", null);
-        }
-    }
-
-    private static EmbeddedGlareRuntime limited;
-
     @AfterAll
     static void closeAll() {
         List<AutoCloseable> all;
@@ -246,14 +236,6 @@ class SoakIT {
         Share vanishShare = new Share("vanishes", vanishInvites, 0.5);
         Share completedShare = new Share("completed calls", completedInvites, 1.0);
 
-        // the load comes from one source address, 127.0.0.1, at over a thousand calls a second: far
-        // beyond the shipped per-source limit (500 requests/s), which an operator lifts for such a peer
-        limited = runtime;
-        runtime.sipServerSetting("limit.requests-per-second", 0);
-        io.glareresolver.sip.api.ProtectionService protection = runtime.awaitService(
-                io.glareresolver.sip.api.ProtectionService.class, WAIT);
-        io.glareresolver.integrationtests.felix.BoundedWait.untilTrue("the per-source limit lifted", WAIT,
-                () -> protection.counters().requestsPerSecond() == 0);
         LocationService locations = runtime.awaitService(LocationService.class, WAIT);
         List<SipUser> crossUsers = new ArrayList<>();
         List<SipUser> legCallers = new ArrayList<>();
