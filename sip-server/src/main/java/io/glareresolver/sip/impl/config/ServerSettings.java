@@ -32,11 +32,18 @@ import io.glareresolver.sip.impl.auth.DigestAlgorithm;
  *                       (a UA that chooses SHA-256 keeps it); see {@link #verifiedAlgorithms()}
  * @param forkGroupRingTime how long the bindings of one q-value ring before the next q-value's
  *                       are tried (serial forking); zero: until they all fail or Timer C
+ * @param advertisedAddress the address put in our Via sent-by and Record-Route instead of
+ *                       {@code address} (a server behind a 1:1 NAT, Kamailio's {@code advertise}),
+ *                       and taken as ours in Route and Request-URI; empty: none
+ * @param advertisedPort the port advertised with it; 0: {@code port}
+ * @param natKeepaliveInterval how often NATed bindings get a keep-alive (OPTIONS over UDP, CRLF
+ *                       over TCP); zero: never
  */
 public record ServerSettings(String address, int port, Set<Transport> transports, String domain, String realm,
                              Path usersFile, Duration nonceLifetime, int expiresMin, int expiresMax,
                              int expiresDefault, List<DigestAlgorithm> digestAlgorithms,
-                             List<DigestAlgorithm> acceptedDigestAlgorithms, Duration forkGroupRingTime) {
+                             List<DigestAlgorithm> acceptedDigestAlgorithms, Duration forkGroupRingTime,
+                             String advertisedAddress, int advertisedPort, Duration natKeepaliveInterval) {
 
     /** Config Admin PID of the server settings (no '-': FileInstall splits factory PIDs at it). */
     public static final String PID = "io.glareresolver.sip.server";
@@ -51,6 +58,10 @@ public record ServerSettings(String address, int port, Set<Transport> transports
     public static final int DEFAULT_EXPIRES_DEFAULT = 3600;
     /** Kamailio's {@code fr_inv_timer} is 120 s; a phone that rang 30 s unanswered is not picked up. */
     public static final int DEFAULT_FORK_GROUP_RING_TIME = 30;
+    /** NAT traversal: no advertised address, the listening port, keep-alives every 30 s (Kamailio nathelper's usual). */
+    public static final String DEFAULT_ADVERTISED_ADDRESS = "";
+    public static final int DEFAULT_ADVERTISED_PORT = 0;
+    public static final int DEFAULT_NAT_KEEPALIVE_INTERVAL = 30;
 
     public ServerSettings {
         Objects.requireNonNull(address, "address");
@@ -59,6 +70,8 @@ public record ServerSettings(String address, int port, Set<Transport> transports
         Objects.requireNonNull(usersFile, "usersFile");
         Objects.requireNonNull(nonceLifetime, "nonceLifetime");
         Objects.requireNonNull(forkGroupRingTime, "forkGroupRingTime");
+        advertisedAddress = advertisedAddress == null ? "" : advertisedAddress;
+        Objects.requireNonNull(natKeepaliveInterval, "natKeepaliveInterval");
         if (transports.isEmpty()) {
             throw new IllegalArgumentException("at least one transport");
         }
@@ -96,7 +109,19 @@ public record ServerSettings(String address, int port, Set<Transport> transports
         return new Builder().address(address).port(port).transports(transports).domain(domain).realm(realm)
                 .usersFile(usersFile).nonceLifetime(nonceLifetime).expiresMin(expiresMin).expiresMax(expiresMax)
                 .expiresDefault(expiresDefault).digestAlgorithms(digestAlgorithms)
-                .acceptedDigestAlgorithms(acceptedDigestAlgorithms).forkGroupRingTime(forkGroupRingTime);
+                .acceptedDigestAlgorithms(acceptedDigestAlgorithms).forkGroupRingTime(forkGroupRingTime)
+                .advertisedAddress(advertisedAddress).advertisedPort(advertisedPort)
+                .natKeepaliveInterval(natKeepaliveInterval);
+    }
+
+    /** The host of our Via sent-by and Record-Route: the advertised address, else the listen address. */
+    public String sentByHost() {
+        return advertisedAddress.isEmpty() ? address : advertisedAddress;
+    }
+
+    /** The port of our Via sent-by and Record-Route: the advertised port, else the listening port. */
+    public int sentByPort() {
+        return advertisedPort > 0 ? advertisedPort : port;
     }
 
     /** True if the listening points differ (address, port or transports): the stack must rebind. */
@@ -118,6 +143,9 @@ public record ServerSettings(String address, int port, Set<Transport> transports
         private List<DigestAlgorithm> digestAlgorithms = List.of(DigestAlgorithm.MD5);
         private List<DigestAlgorithm> acceptedDigestAlgorithms = List.of(DigestAlgorithm.MD5, DigestAlgorithm.SHA_256);
         private Duration forkGroupRingTime = Duration.ofSeconds(DEFAULT_FORK_GROUP_RING_TIME);
+        private String advertisedAddress = DEFAULT_ADVERTISED_ADDRESS;
+        private int advertisedPort = DEFAULT_ADVERTISED_PORT;
+        private Duration natKeepaliveInterval = Duration.ofSeconds(DEFAULT_NAT_KEEPALIVE_INTERVAL);
 
         private Builder() {
         }
@@ -135,11 +163,14 @@ public record ServerSettings(String address, int port, Set<Transport> transports
         public Builder digestAlgorithms(List<DigestAlgorithm> v) { digestAlgorithms = v; return this; }
         public Builder acceptedDigestAlgorithms(List<DigestAlgorithm> v) { acceptedDigestAlgorithms = v; return this; }
         public Builder forkGroupRingTime(Duration v) { forkGroupRingTime = v; return this; }
+        public Builder advertisedAddress(String v) { advertisedAddress = v; return this; }
+        public Builder advertisedPort(int v) { advertisedPort = v; return this; }
+        public Builder natKeepaliveInterval(Duration v) { natKeepaliveInterval = v; return this; }
 
         public ServerSettings build() {
             return new ServerSettings(address, port, transports, domain, realm, usersFile, nonceLifetime,
                     expiresMin, expiresMax, expiresDefault, digestAlgorithms, acceptedDigestAlgorithms,
-                    forkGroupRingTime);
+                    forkGroupRingTime, advertisedAddress, advertisedPort, natKeepaliveInterval);
         }
     }
 }

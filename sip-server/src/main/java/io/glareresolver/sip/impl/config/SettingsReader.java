@@ -41,6 +41,9 @@ public final class SettingsReader {
     public static final String DIGEST_ALGORITHMS = "digest.algorithms";
     public static final String DIGEST_ACCEPTED = "digest.accepted";
     public static final String FORK_GROUP_RING_TIME = "fork.group-ring-time";
+    public static final String ADVERTISED_ADDRESS = "advertised.address";
+    public static final String ADVERTISED_PORT = "advertised.port";
+    public static final String NAT_KEEPALIVE_INTERVAL = "nat.keepalive-interval";
 
     private static final Logger LOG = LoggerFactory.getLogger(SettingsReader.class);
     // RFC 3261 §25.1 hostname / IPv4 / bracket-less IPv6 characters
@@ -82,6 +85,11 @@ public final class SettingsReader {
         // at most Timer C (181 s): beyond it the whole INVITE is over anyway
         apply(props, FORK_GROUP_RING_TIME, v -> Duration.ofSeconds(intIn(v, 0, 180)), b::forkGroupRingTime,
                 d.forkGroupRingTime());
+        // NAT traversal
+        apply(props, ADVERTISED_ADDRESS, SettingsReader::advertised, b::advertisedAddress, d.advertisedAddress());
+        apply(props, ADVERTISED_PORT, v -> intIn(v, 0, 65535), b::advertisedPort, d.advertisedPort());
+        apply(props, NAT_KEEPALIVE_INTERVAL, v -> Duration.ofSeconds(intIn(v, 0, 3600)), b::natKeepaliveInterval,
+                d.natKeepaliveInterval());
 
         int min = expires(props, EXPIRES_MIN, d.expiresMin(), previous.expiresMin());
         int max = expires(props, EXPIRES_MAX, d.expiresMax(), previous.expiresMax());
@@ -178,6 +186,29 @@ public final class SettingsReader {
             throw new IllegalArgumentException("cannot list the local interfaces: " + e.getMessage());
         }
         return s;
+    }
+
+    /**
+     * The advertised address: an IP literal (the public address of a 1:1 NAT is not one of our
+     * interfaces, so unlike {@code address} it is not checked against them), or empty for none.
+     */
+    static String advertised(Object raw) {
+        String s = String.valueOf(raw).trim();
+        if (s.isEmpty()) {
+            return "";
+        }
+        boolean literal = s.matches("\\d{1,3}(\\.\\d{1,3}){3}") || (s.contains(":") && s.matches("[0-9A-Fa-f:.]+"));
+        if (!literal) {
+            throw new IllegalArgumentException("not an IP address literal (a host name would need a DNS look-up by every peer)");
+        }
+        try {
+            if (InetAddress.getByName(s).isAnyLocalAddress()) {
+                throw new IllegalArgumentException("the wildcard address cannot be put in Via and Record-Route");
+            }
+        } catch (UnknownHostException e) {
+            throw new IllegalArgumentException("not an IP address literal");
+        }
+        return s.toLowerCase(java.util.Locale.ROOT);
     }
 
     static Set<Transport> transports(Object raw) {

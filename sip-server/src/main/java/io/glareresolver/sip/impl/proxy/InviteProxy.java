@@ -252,9 +252,8 @@ public final class InviteProxy {
             invite.forks.add(fork);
             try {
                 Request fwd = (Request) invite.working.clone();
-                URI uri = sip.addresses().createURI(target.contact());
-                fwd.setRequestURI(uri);
-                fwd.removeHeader(RouteHeader.NAME); // our own route was popped; we do not relay elsewhere
+                // our own route was popped; the binding's Path or NAT flow, if any, is its route set
+                sip.addressToBinding(fwd, target);
                 MaxForwardsHeader mf = (MaxForwardsHeader) fwd.getHeader(MaxForwardsHeader.NAME);
                 int next = HopGuard.nextMaxForwards(invite.receivedMaxForwards);
                 if (mf == null) {
@@ -264,13 +263,15 @@ public final class InviteProxy {
                 }
                 RecordRouteHeader rr = sip.headers().createRecordRouteHeader(sip.addresses().createAddress(sip.recordRouteUri(sip.dialogStamp(fwd))));
                 fwd.addFirst(rr);
-                Transport t = sip.transportFor(uri);
+                Transport t = sip.transportFor(SipContext.nextHop(fwd));
                 fwd.addFirst(sip.via(t, HopGuard.branchPrefix(invite.loopHash) + Long.toHexString(ids.incrementAndGet())));
                 ClientTransaction ct = sip.provider().getNewClientTransaction(fwd);
                 ct.setApplicationData(new Branch(invite, fork));
                 fork.transaction = ct;
                 ct.sendRequest();
-                LOG.info("[{}] INVITE forwarded to {} over {}", invite.callId, target.contact(), t.token());
+                LOG.info("[{}] INVITE forwarded to {} over {}{}", invite.callId, target.contact(), t.token(),
+                        target.path().isEmpty() ? target.natted() ? " via " + target.received() : ""
+                                : " via " + target.path().get(0));
             } catch (Exception ex) {
                 LOG.warn("[{}] cannot forward the INVITE to {}: {}", invite.callId, target.contact(), ex.toString());
                 // §16.9: "the proxy SHOULD behave as if the forwarded request received a 503"

@@ -90,7 +90,14 @@ public final class SipContext {
             h = h.substring(1, h.length() - 1);
         }
         ServerSettings s = settings;
-        return h.equals(s.domain()) || h.equals(s.address().toLowerCase(Locale.ROOT)) || h.equals("localhost");
+        return h.equals(s.domain()) || h.equals(s.address().toLowerCase(Locale.ROOT)) || h.equals("localhost")
+                || (!s.advertisedAddress().isEmpty() && h.equals(s.advertisedAddress()));
+    }
+
+    /** A port that reaches us: the listening port, or the advertised one (a 1:1 NAT may map another port). */
+    private boolean isOurPort(int port) {
+        ServerSettings s = settings;
+        return port == s.port() || port == s.sentByPort();
     }
 
     /** A URI that addresses this server: a local host and our port (or no port, meaning 5060 or the AOR). */
@@ -99,7 +106,7 @@ public final class SipContext {
             return false;
         }
         int port = uri.getPort();
-        return port <= 0 || port == settings.port();
+        return port <= 0 || isOurPort(port);
     }
 
     /** True if this URI is one of our own Route/Record-Route entries (host and port, port 5060 if absent). */
@@ -108,13 +115,15 @@ public final class SipContext {
             return false;
         }
         int port = sip.getPort() <= 0 ? SipConstants.DEFAULT_SIP_PORT : sip.getPort();
-        return port == settings.port();
+        return isOurPort(port);
     }
 
-    /** Our Via sent-by values ({@code host:port}), for loop detection. */
+    /** Our Via sent-by values ({@code host:port}, the listen and the advertised one), for loop detection. */
     public Set<String> ourSentBys() {
         ServerSettings s = settings;
-        return Set.of((s.address() + ":" + s.port()).toLowerCase(Locale.ROOT));
+        String listen = (s.address() + ":" + s.port()).toLowerCase(Locale.ROOT);
+        String advertised = (s.sentByHost() + ":" + s.sentByPort()).toLowerCase(Locale.ROOT);
+        return listen.equals(advertised) ? Set.of(listen) : Set.of(listen, advertised);
     }
 
     /** The transport to reach a URI: its transport parameter if we listen on it, else UDP (or our only one). */
@@ -135,7 +144,11 @@ public final class SipContext {
 
     public ViaHeader via(Transport t, String branch) throws ParseException, javax.sip.InvalidArgumentException {
         ListeningPoint lp = listeningPoint(t);
-        ViaHeader via = headers.createViaHeader(lp.getIPAddress(), lp.getPort(), t.token(), branch);
+        ServerSettings s = settings;
+        // Kamailio advertise: behind a 1:1 NAT the sent-by is the public address, so responses come back to it
+        ViaHeader via = s.advertisedAddress().isEmpty() && s.advertisedPort() <= 0
+                ? headers.createViaHeader(lp.getIPAddress(), lp.getPort(), t.token(), branch)
+                : headers.createViaHeader(s.sentByHost(), s.sentByPort(), t.token(), branch);
         via.setRPort();
         return via;
     }
@@ -168,16 +181,58 @@ public final class SipContext {
         return ourRoute instanceof SipURI sip ? sip.getParameter(DialogStamp.PARAMETER) : null;
     }
 
-    /** Our Record-Route URI: {@code sip:address:port;lr} (transport=tcp only if UDP is off). */
+    /**
+     * Our Record-Route URI: {@code sip:address:port;lr} (transport=tcp only if UDP is off), with the
+     * advertised address and port when set.
+     */
     public SipURI recordRouteUri() throws ParseException {
         ServerSettings s = settings;
-        SipURI uri = addresses.createSipURI(null, s.address());
-        uri.setPort(s.port());
+        SipURI uri = addresses.createSipURI(null, s.sentByHost());
+        uri.setPort(s.sentByPort());
         uri.setLrParam();
         if (!s.transports().contains(Transport.UDP)) {
             uri.setTransportParam(s.transports().iterator().next().token());
         }
         return uri;
+    }
+
+    /**
+     * Addresses a request to a binding: the Contact becomes the Request-URI and the binding's route
+     * set replaces the request's Route (our own entries were popped already). The one place where a
+     * request is pointed at a registered phone:
+     * <ul>
+     * <li>with Path, RFC 3327 §5.3: the registrar "MUST ... include the Path header field values ...
+     * as Route header field values" of requests to that contact, in the stored order (a pre-loaded
+     * route set, §16.6 step 6/7 then send it to the first Path entry, the edge proxy);</li>
+     * <li>behind a NAT (a {@code received} flow), RFC 5626 §5.3: the request is forwarded "over the
+     * flow" the phone registered on: a loose route {@code sip:source;transport=t;lr} sends it to the
+     * recorded source address and port (over TCP the RI finds the phone's own connection in its
+     * cache, keyed by the remote address and port of the accepted socket), while the Request-URI stays
+     * the phone's Contact;</li>
+     * <li>otherwise the Contact itself is the next hop.</li>
+     * </ul>
+     */
+    public void addressToBinding(Request fwd, io.glareresolver.sip.api.Registration.Binding binding)
+            throws ParseException, javax.sip.SipException {
+        fwd.setRequestURI(addresses.createURI(binding.contact()));
+        fwd.removeHeader(javax.sip.header.RouteHeader.NAME);
+        if (!binding.path().isEmpty()) {
+            for (String p : binding.path()) {
+                fwd.addLast(headers.createRouteHeader(addresses.createAddress(p)));
+            }
+        } else if (binding.natted()) {
+            java.util.Optional<io.glareresolver.sip.impl.nat.Flow> flow =
+                    io.glareresolver.sip.impl.nat.Flow.parse(binding.received());
+            if (flow.isPresent()) {
+                fwd.addFirst(headers.createRouteHeader(addresses.createAddress(flow.get().routeUri())));
+            }
+        }
+    }
+
+    /** The next hop of a request as the router sees it: the top Route, else the Request-URI. */
+    public static URI nextHop(Request req) {
+        javax.sip.header.RouteHeader route = (javax.sip.header.RouteHeader) req.getHeader(javax.sip.header.RouteHeader.NAME);
+        return route != null ? route.getAddress().getURI() : req.getRequestURI();
     }
 
     public static String newTag() {

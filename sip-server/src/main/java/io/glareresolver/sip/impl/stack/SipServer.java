@@ -135,6 +135,11 @@ public final class SipServer implements SipListener {
         // the proxy must see the ACK of its non-2xx answers to tell interceptors the INVITE is over
         p.setProperty("gov.nist.javax.sip.PASS_INVITE_NON_2XX_ACK_TO_LISTENER", "true");
         p.setProperty("gov.nist.javax.sip.CACHE_CLIENT_CONNECTIONS", "true");
+        // NAT traversal (Kamailio force_rport): the RI then puts the source port in the top Via's rport
+        // (and the source address in received) of every request whose source port differs from its Via
+        // port, asked for or not (RFC 3581 otherwise only for a Via with rport): the registrar reads the
+        // REGISTER's flow from there (RegisterSource), and responses go back to where the request came from
+        p.setProperty("gov.nist.javax.sip.ALWAYS_ADD_RPORT", "true");
         p.setProperty("gov.nist.javax.sip.READ_TIMEOUT", "2000");
         return p;
     }
@@ -493,7 +498,7 @@ public final class SipServer implements SipListener {
         if (authentication.authenticate(req, st, callId, () -> { }).isEmpty()) {
             return;
         }
-        Optional<URI> target = bindingOf(req, st, ruri, callId);
+        Optional<Registration.Binding> target = bindingOf(req, st, ruri, callId);
         if (target.isPresent()) {
             relay.forward(authentication.withoutOurCredentials(req), st, target.get(), mf, loopHash, callId);
         }
@@ -520,7 +525,7 @@ public final class SipServer implements SipListener {
         if (routes.moreRoutes() || !sip.isLocal(ruri)) {
             relay.forward(req, st, null, mf, loopHash, callId);
         } else if (ruri.getUser() != null) {
-            Optional<URI> target = bindingOf(req, st, ruri, callId);
+            Optional<Registration.Binding> target = bindingOf(req, st, ruri, callId);
             if (target.isPresent()) {
                 relay.forward(req, st, target.get(), mf, loopHash, callId);
             }
@@ -551,8 +556,8 @@ public final class SipServer implements SipListener {
                 : "the dialog stamp does not match its Call-ID and tags";
     }
 
-    /** The contact to send a request for a local user to; answers 404/480 itself when there is none. */
-    private Optional<URI> bindingOf(Request req, ServerTransaction st, SipURI ruri, String callId) throws Exception {
+    /** The binding to send a request for a local user to; answers 404/480 itself when there is none. */
+    private Optional<Registration.Binding> bindingOf(Request req, ServerTransaction st, SipURI ruri, String callId) throws Exception {
         String user = ruri.getUser();
         if (store.users().find(user).isEmpty()) {
             sip.respond(st, req, Response.NOT_FOUND, null, callId);
@@ -563,9 +568,12 @@ public final class SipServer implements SipListener {
             sip.respond(st, req, Response.TEMPORARILY_UNAVAILABLE, "Not registered", callId);
             return Optional.empty();
         }
-        String contact = reg.get().bindings().stream()
-                .max(java.util.Comparator.comparing(Registration.Binding::expiresAt)).orElseThrow().contact();
-        return Optional.of(sip.addresses().createURI(contact));
+        return Optional.of(latest(reg.get()));
+    }
+
+    /** The binding a non-forking request goes to: the one refreshed last. */
+    private static Registration.Binding latest(Registration reg) {
+        return reg.bindings().stream().max(java.util.Comparator.comparing(Registration.Binding::expiresAt)).orElseThrow();
     }
 
     private void answerForUs(Request req, ServerTransaction st, String method, String toTag, String callId)
@@ -616,9 +624,7 @@ public final class SipServer implements SipListener {
                 LOG.info("[{}] ACK to {} dropped: not registered", callId, ruri);
                 return;
             }
-            String contact = reg.get().bindings().stream()
-                    .max(java.util.Comparator.comparing(Registration.Binding::expiresAt)).orElseThrow().contact();
-            relay.forwardAck(req, sip.addresses().createURI(contact), mf, loopHash, callId);
+            relay.forwardAck(req, latest(reg.get()), mf, loopHash, callId);
         } else {
             LOG.debug("[{}] ACK for the server itself dropped", callId);
             return;
