@@ -82,6 +82,8 @@ public final class SipServer implements SipListener {
     private ProxyAuthentication authentication;
     private ResponseRouter responses;
     private ScheduledExecutorService timers;
+    private NatKeepAlive keepAlive;
+    private java.util.concurrent.ScheduledFuture<?> keepAliveTask;
 
     public SipServer(ServerSettings settings, SubscriberStore store, InterceptorChain interceptors) {
         this(settings, store, interceptors, SipConstants.TIMER_C_MILLIS, Clock.systemUTC());
@@ -185,6 +187,7 @@ public final class SipServer implements SipListener {
                 relay = new RequestRelay(sip);
                 authentication = new ProxyAuthentication(sip, store.users(), nonces, registrar.verifier());
                 responses = new ResponseRouter(sip, invites, relay);
+                keepAlive = new NatKeepAlive(sip, store.locations());
                 provider.addSipListener(this);
                 stack.start();
                 return null;
@@ -195,8 +198,21 @@ public final class SipServer implements SipListener {
             throw e;
         }
         timers.scheduleWithFixedDelay(store.locations()::purgeExpired, 30, 30, TimeUnit.SECONDS);
+        scheduleKeepAlive(s);
         LOG.info("SIP server listening on {}:{} {} (domain {}, realm {})", s.address(), s.port(), s.transports(),
                 s.domain(), s.realm());
+    }
+
+    /** (Re)starts the NAT keep-alive rounds at the configured interval (none at 0). */
+    private void scheduleKeepAlive(ServerSettings s) {
+        if (keepAliveTask != null) {
+            keepAliveTask.cancel(false);
+            keepAliveTask = null;
+        }
+        long millis = s.natKeepaliveInterval().toMillis();
+        if (millis > 0 && keepAlive != null) {
+            keepAliveTask = timers.scheduleWithFixedDelay(keepAlive::round, millis, millis, TimeUnit.MILLISECONDS);
+        }
     }
 
     /**
@@ -251,6 +267,9 @@ public final class SipServer implements SipListener {
         if (stack == null) {
             settings = next;
             return true;
+        }
+        if (!prev.natKeepaliveInterval().equals(next.natKeepaliveInterval())) {
+            scheduleKeepAlive(next);
         }
         if (!prev.listensDifferently(next)) {
             settings = next;
@@ -658,6 +677,13 @@ public final class SipServer implements SipListener {
         Response resp = ev.getResponse();
         String callId = callId(resp);
         try {
+            if (ev.getClientTransaction() != null
+                    && ev.getClientTransaction().getApplicationData() instanceof NatKeepAlive.Probe probe) {
+                if (resp.getStatusCode() >= 200) {
+                    keepAlive.answered(probe);
+                }
+                return;
+            }
             responses.onResponse(ev.getClientTransaction(), resp, callId);
         } catch (Exception | LinkageError e) {
             LOG.warn("[{}] response {} failed: {}", callId, resp.getStatusCode(), e.toString(), e);
@@ -669,6 +695,9 @@ public final class SipServer implements SipListener {
         try {
             if (ev.isServerTransaction()) {
                 invites.onServerTransactionEnd(ev.getServerTransaction());
+            } else if (ev.getClientTransaction() != null
+                    && ev.getClientTransaction().getApplicationData() instanceof NatKeepAlive.Probe probe) {
+                keepAlive.timedOut(probe);
             } else if (ev.getClientTransaction() != null) {
                 responses.onTimeout(ev.getClientTransaction());
             }
