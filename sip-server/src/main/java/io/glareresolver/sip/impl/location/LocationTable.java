@@ -56,6 +56,8 @@ public final class LocationTable implements LocationService {
     }
 
     private final Map<String, Entry> table = new ConcurrentHashMap<>();
+    /** Contact key → AOR of the bindings reached through a NAT flow or a Path (checked against the table on use). */
+    private final Map<String, String> routedContacts = new ConcurrentHashMap<>();
     private final Clock clock;
     private volatile String domain;
     private volatile Function<String, Optional<Long>> endpointIds;
@@ -176,6 +178,11 @@ public final class LocationTable implements LocationService {
             return next.isEmpty() ? null : new Entry(endpointId, next);
         });
         List<Binding> current = result == null ? List.of() : result.bindings();
+        for (Binding b : current) {
+            if (b.natted() || !b.path().isEmpty()) {
+                routedContacts.put(contactKey(b.contact()), key);
+            }
+        }
         return new Update(refusal[0] == null, refusal[0], current);
     }
 
@@ -227,11 +234,35 @@ public final class LocationTable implements LocationService {
         return all;
     }
 
+    /**
+     * The live binding behind a NAT flow or a Path whose Contact is this URI (same user, host, port
+     * and transport), of any AOR. In-dialog requests carry the phone's Contact as Request-URI (RFC
+     * 3261 §12.2.1.1: the remote target); when that Contact names an address behind a NAT, they too
+     * must take the flow the phone registered on (RFC 5626 §5.3), like Kamailio's
+     * {@code handle_ruri_alias}. Empty for a Contact reachable as it is.
+     */
+    public Optional<Binding> routedBinding(String contact) {
+        String ck = contactKey(contact);
+        String aor = routedContacts.get(ck);
+        if (aor == null) {
+            return Optional.empty();
+        }
+        Optional<Binding> found = lookup(aor).flatMap(r -> r.bindings().stream()
+                .filter(b -> (b.natted() || !b.path().isEmpty()) && contactKey(b.contact()).equals(ck)).findFirst());
+        if (found.isEmpty()) {
+            routedContacts.remove(ck, aor);
+        }
+        return found;
+    }
+
     /** Drops expired bindings (called now and then, so idle AORs do not stay in memory). */
     public int purgeExpired() {
         int before = table.size();
         for (String aor : List.copyOf(table.keySet())) {
             lookup(aor);
+        }
+        for (String ck : List.copyOf(routedContacts.keySet())) {
+            routedBinding(ck);
         }
         return before - table.size();
     }

@@ -19,14 +19,19 @@ import io.glareresolver.sip.impl.nat.Flow;
  * stack marked it), its Path (RFC 3327) and the outbound parameters of its Contacts (RFC 5626).
  *
  * <p>The source address and port are read through the javax.sip API only: the top Via's
- * {@code received} and {@code rport}. The RI (jain-sip-ri 1.3.0-91, UDPMessageChannel and
- * ConnectionOrientedMessageChannel) sets {@code received} when the packet's source differs from
- * the Via host or the Via has {@code rport}, and fills {@code rport} with the source port only
- * when the Via asked for it — unless the stack property {@code gov.nist.javax.sip.ALWAYS_ADD_RPORT}
- * is true (SipServer sets it, Kamailio's {@code force_rport()}): then it also fills {@code rport}
- * (and {@code received}) whenever the source port differs from the Via port, for UDP and TCP alike.
- * So every REGISTER's source is its Via's received/rport, or its sent-by when the two agree
- * (NatTraversalTest checks a UDP phone without rport and a TCP one).
+ * {@code received} and {@code rport}, as the RI (jain-sip-ri 1.3.0-91) leaves them:
+ * <ul>
+ * <li>UDP (UDPMessageChannel): {@code received} when the packet's source address differs from the Via
+ * host or the Via has {@code rport}; {@code rport} filled with the source port only when the Via
+ * asked for it, unless the stack property {@code gov.nist.javax.sip.ALWAYS_ADD_RPORT} is true
+ * (SipServer sets it, Kamailio's {@code force_rport()}): then also whenever the source port differs
+ * from the Via port. Without it a phone behind a NAT that sends no {@code rport} (Via
+ * 192.168.1.20:5060 from 127.0.0.1:X) would be recorded at port 5060 (NatTraversalTest fails so).</li>
+ * <li>TCP (ConnectionOrientedMessageChannel): {@code rport} is always set to the connection's remote
+ * port, and {@code received} as for UDP.</li>
+ * </ul>
+ * So every REGISTER's source is its Via's received/rport, or its sent-by where they agree, and the
+ * RI's {@code SIPMessage.getRemoteAddress/getRemotePort} are not needed.
  */
 final class RegisterSource {
 

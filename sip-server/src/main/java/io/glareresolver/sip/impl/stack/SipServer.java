@@ -138,9 +138,10 @@ public final class SipServer implements SipListener {
         p.setProperty("gov.nist.javax.sip.PASS_INVITE_NON_2XX_ACK_TO_LISTENER", "true");
         p.setProperty("gov.nist.javax.sip.CACHE_CLIENT_CONNECTIONS", "true");
         // NAT traversal (Kamailio force_rport): the RI then puts the source port in the top Via's rport
-        // (and the source address in received) of every request whose source port differs from its Via
-        // port, asked for or not (RFC 3581 otherwise only for a Via with rport): the registrar reads the
-        // REGISTER's flow from there (RegisterSource), and responses go back to where the request came from
+        // (and the source address in received) of every UDP request whose source port differs from its Via
+        // port, asked for or not (RFC 3581 otherwise only for a Via with rport; over TCP the RI always sets
+        // rport): the registrar reads the REGISTER's flow from there (RegisterSource), and responses go
+        // back to where the request came from
         p.setProperty("gov.nist.javax.sip.ALWAYS_ADD_RPORT", "true");
         p.setProperty("gov.nist.javax.sip.READ_TIMEOUT", "2000");
         return p;
@@ -542,7 +543,7 @@ public final class SipServer implements SipListener {
             return;
         }
         if (routes.moreRoutes() || !sip.isLocal(ruri)) {
-            relay.forward(req, st, null, mf, loopHash, callId);
+            relay.forward(req, st, routes.moreRoutes() ? null : routedBinding(ruri), mf, loopHash, callId);
         } else if (ruri.getUser() != null) {
             Optional<Registration.Binding> target = bindingOf(req, st, ruri, callId);
             if (target.isPresent()) {
@@ -588,6 +589,19 @@ public final class SipServer implements SipListener {
             return Optional.empty();
         }
         return Optional.of(latest(reg.get()));
+    }
+
+    /**
+     * For an in-dialog request whose Request-URI is a phone's Contact (its remote target): the binding
+     * behind a NAT or a Path with that Contact, so the request takes the phone's flow or Path
+     * (SipContext.addressToBinding); null: the Request-URI is the next hop as it is.
+     */
+    private Registration.Binding routedBinding(SipURI ruri) {
+        String target = ruri.toString();
+        // the request keeps its Request-URI as sent (the remote target), only the route is the binding's
+        return store.locations().routedBinding(target).map(b -> new Registration.Binding(target, b.expiresAt(),
+                b.supported(), b.callId(), b.cseq(), b.q(), b.received(), b.instance(), b.regId(), b.path()))
+                .orElse(null);
     }
 
     /** The binding a non-forking request goes to: the one refreshed last. */
@@ -636,7 +650,7 @@ public final class SipServer implements SipListener {
             return;
         }
         if (moreRoutes || !sip.isLocal(ruri)) {
-            relay.forwardAck(req, null, mf, loopHash, callId);
+            relay.forwardAck(req, moreRoutes ? null : routedBinding(ruri), mf, loopHash, callId);
         } else if (ruri.getUser() != null) {
             Optional<Registration> reg = store.locations().lookup(ruri.getUser() + "@" + settings.domain());
             if (reg.isEmpty()) {

@@ -13,6 +13,8 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 
+import javax.sip.message.Response;
+
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -112,6 +114,34 @@ class NatTraversalTest {
         bob.send(RawUa.answer(invite, 486, "Busy Here"));
         assertEquals(486, alice.expectFinal().getStatusCode());
         assertNotNull(bob.receive("ACK ", WAIT_MS), "the hop-by-hop ACK takes the same flow");
+    }
+
+    /**
+     * The whole call with the phone behind a NAT as callee: its 200 OK names the NATed Contact as
+     * remote target, so the caller's ACK and BYE carry it as Request-URI; the proxy sends them
+     * down the phone's flow too (Kamailio handle_ruri_alias), or the call would lose its ACK.
+     */
+    @Test
+    void ackAndByeOfACallToAPhoneBehindANatTakeItsFlow() throws Exception {
+        start();
+        RawUa bob = raw("bob", "udp");
+        bob.register("192.168.1.20:5060", "<sip:bob@192.168.1.20:5060>");
+        TestPhone alice = alice();
+        TestPhone.Call call = alice.invite("bob", SDP, true);
+        String invite = bob.receive("INVITE ", WAIT_MS);
+        assertNotNull(invite);
+        bob.send(RawUa.answer(invite, 200, "OK", "Contact: <sip:bob@192.168.1.20:5060>"));
+        Response ok = alice.expectStatus(200);
+        call.ack(ok);
+        String ack = bob.receive("ACK ", WAIT_MS);
+        assertNotNull(ack, "the ACK of the 2xx reaches the phone at its source address");
+        assertEquals("sip:bob@192.168.1.20:5060", RawUa.requestUri(ack));
+        call.bye();
+        String bye = bob.receive("BYE ", WAIT_MS);
+        assertNotNull(bye, "the BYE too");
+        assertEquals("sip:bob@192.168.1.20:5060", RawUa.requestUri(bye));
+        bob.send(RawUa.answer(bye, 200, "OK"));
+        assertEquals(200, alice.expectResponse(r -> r.getStatusCode() >= 200).getStatusCode(), "BYE answered");
     }
 
     /**

@@ -173,11 +173,12 @@ final class RawUa implements AutoCloseable {
     }
 
     /** A response to {@code request} with the given status (Via, From, To with a tag, Call-ID, CSeq copied). */
-    static String answer(String request, int status, String reason) {
+    static String answer(String request, int status, String reason, String... extraHeaders) {
         StringBuilder sb = new StringBuilder("SIP/2.0 ").append(status).append(' ').append(reason).append("\r\n");
         for (String line : request.split("\r\n")) {
             String l = line.toLowerCase();
-            if (l.startsWith("via:") || l.startsWith("from:") || l.startsWith("call-id:") || l.startsWith("cseq:")) {
+            if (l.startsWith("via:") || l.startsWith("from:") || l.startsWith("call-id:") || l.startsWith("cseq:")
+                    || (status < 300 && l.startsWith("record-route:"))) {
                 sb.append(line).append("\r\n");
             } else if (l.startsWith("to:")) {
                 sb.append(line).append(line.contains(";tag=") ? "" : ";tag=" + TestPhone.tag()).append("\r\n");
@@ -185,6 +186,9 @@ final class RawUa implements AutoCloseable {
             if (line.isEmpty()) {
                 break;
             }
+        }
+        for (String h : extraHeaders) {
+            sb.append(h).append("\r\n");
         }
         sb.append("Content-Length: 0\r\n\r\n");
         return sb.toString();
