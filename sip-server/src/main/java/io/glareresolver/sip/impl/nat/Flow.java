@@ -64,8 +64,10 @@ public record Flow(String transport, String host, int port) {
 
     /**
      * The loose route that sends a request down this flow: {@code sip:host:port;transport=t;lr}.
-     * A strict route (no {@code lr}) would make the stack move the Request-URI into the Route set
-     * (RFC 3261 §16.6 step 6), and the phone must receive its own Contact as the Request-URI.
+     * A strict route (no {@code lr}) would not do: the RI's DefaultRouter.getNextHop then calls its
+     * fixStrictRouting, which makes the route the Request-URI and moves the Request-URI to the end
+     * of the Route set (RFC 3261 §16.6 step 6), and the phone must receive its own Contact as the
+     * Request-URI.
      */
     public String routeUri() {
         String h = host.indexOf(':') >= 0 ? "[" + host + "]" : host;

@@ -43,8 +43,9 @@ public final class RequestRelay {
 
     /**
      * Prepares the copy to forward: our Route entries popped (§16.4: "If the first value in the
-     * Route header field indicates this proxy, the proxy MUST remove that value"), Request-URI
-     * and route set those of the binding {@code target} if given ({@link SipContext#addressToBinding}), Max-Forwards decremented, our Via on top.
+     * Route header field indicates this proxy, the proxy MUST remove that value"), Request-URI and
+     * route set those of the binding {@code target} if given ({@link SipContext#addressToBinding}),
+     * Max-Forwards decremented, our Via on top.
      */
     private Request prepare(Request req, Registration.Binding target, Integer maxForwards, String loopHash)
             throws Exception {
