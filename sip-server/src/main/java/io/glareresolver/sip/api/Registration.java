@@ -31,19 +31,36 @@ public record Registration(String aor, long endpointId, List<Binding> bindings) 
      * @param cseq      CSeq number of that REGISTER
      * @param q         the Contact's {@code q} parameter, 0 to 1 (RFC 3261 §20.10: "the relative
      *                  preference of the ... contact"), or {@link #NO_Q} when it had none; since 1.4.0
+     * @param received  the flow the REGISTER arrived on, {@code transport:host:port} (e.g.
+     *                  {@code udp:203.0.113.7:40312}, an IPv6 host without brackets), when it differs
+     *                  from the Contact's host and port (the phone is behind a NAT): requests to this
+     *                  binding are sent there (RFC 5626 §5.3, Kamailio's {@code received} AVP); null
+     *                  when the Contact is reachable as it is, or when {@code path} is not empty; since 1.5.0
+     * @param instance  the Contact's {@code +sip.instance} parameter without its quotes (RFC 5626 §4.1,
+     *                  e.g. {@code <urn:uuid:00000000-0000-1000-8000-000A95A0E128>}), or null; since 1.5.0
+     * @param regId     the Contact's {@code reg-id} parameter (RFC 5626 §4.2), or {@link #NO_REG_ID}; since 1.5.0
+     * @param path      the REGISTER's {@code Path} header values, top first (RFC 3327 §5.3: the
+     *                  route set of requests to this binding), empty without; since 1.5.0
      */
     public record Binding(String contact, Instant expiresAt, Set<String> supported, String callId, long cseq,
-                          float q) {
+                          float q, String received, String instance, int regId, List<String> path) {
 
         /** The value of {@link #q()} for a Contact registered without a {@code q} parameter. */
         public static final float NO_Q = -1f;
+
+        /** The value of {@link #regId()} for a Contact registered without a {@code reg-id} parameter. */
+        public static final int NO_REG_ID = -1;
 
         public Binding {
             Objects.requireNonNull(contact, "contact");
             Objects.requireNonNull(expiresAt, "expiresAt");
             supported = Set.copyOf(supported);
+            path = path == null ? List.of() : List.copyOf(path);
             if (q != NO_Q && !(q >= 0f && q <= 1f)) {
                 throw new IllegalArgumentException("q must be between 0 and 1: " + q);
+            }
+            if (regId != NO_REG_ID && regId < 1) {
+                throw new IllegalArgumentException("reg-id must be 1 or more: " + regId);
             }
         }
 
@@ -52,12 +69,22 @@ public record Registration(String aor, long endpointId, List<Binding> bindings) 
             this(contact, expiresAt, supported, callId, cseq, NO_Q);
         }
 
+        /** A binding reachable at its Contact, without outbound parameters or Path (the 1.4 constructor). */
+        public Binding(String contact, Instant expiresAt, Set<String> supported, String callId, long cseq, float q) {
+            this(contact, expiresAt, supported, callId, cseq, q, null, null, NO_REG_ID, List.of());
+        }
+
         /**
          * The preference forking uses: the {@code q} value, and 1.0 for a Contact without one (the
          * highest: a phone that names no preference is tried with the first).
          */
         public float preference() {
             return q == NO_Q ? 1f : q;
+        }
+
+        /** True if the phone is behind a NAT: requests go to {@link #received()}, not to the Contact's address. */
+        public boolean natted() {
+            return received != null;
         }
     }
 

@@ -89,6 +89,21 @@ public @interface ServerConfig {
             + "q-value's phones ring when those all failed or rang this long unanswered (0: no limit)")
     int fork_group$_$ring$_$time() default ServerSettings.DEFAULT_FORK_GROUP_RING_TIME;
 
+    // NAT traversal
+    @AttributeDefinition(name = "Advertised address", required = false, description = "public IP address of a "
+            + "server behind a 1:1 NAT, put in Via and Record-Route instead of the listen address and taken as ours "
+            + "in Route and Request-URI (Kamailio advertise); empty: none")
+    String advertised_address() default ServerSettings.DEFAULT_ADVERTISED_ADDRESS;
+
+    @AttributeDefinition(name = "Advertised port", type = AttributeType.INTEGER, min = "0", max = "65535",
+            description = "port advertised with the advertised address (0: the listening port)")
+    int advertised_port() default ServerSettings.DEFAULT_ADVERTISED_PORT;
+
+    @AttributeDefinition(name = "NAT keep-alive interval (s)", type = AttributeType.INTEGER, min = "0", max = "3600",
+            description = "phones registered from behind a NAT get an OPTIONS (UDP) or a CRLF keep-alive (TCP) "
+            + "this often, so that their NAT keeps the mapping open (0: off)")
+    int nat_keepalive$_$interval() default ServerSettings.DEFAULT_NAT_KEEPALIVE_INTERVAL;
+
     @AttributeDefinition(name = "Nonce lifetime (s)", type = AttributeType.INTEGER, min = "10", max = "86400")
     int nonce_lifetime() default ServerSettings.DEFAULT_NONCE_LIFETIME;
 

@@ -50,6 +50,12 @@ import io.glareresolver.sip.impl.peers.TrustedPeer;
  * @param tlsTruststorePassword the trust store's password; null: the key store's
  * @param tlsProtocols   the TLS versions offered and accepted, a subset of TLSv1.3 and TLSv1.2
  * @param peers          the trusted peers (PBXs on trunks), by source address; see {@link TrustedPeer}
+ * @param advertisedAddress the address put in our Via sent-by and Record-Route instead of
+ *                       {@code address} (a server behind a 1:1 NAT, Kamailio's {@code advertise}),
+ *                       and taken as ours in Route and Request-URI; empty: none
+ * @param advertisedPort the port advertised with it; 0: {@code port}
+ * @param natKeepaliveInterval how often NATed bindings get a keep-alive (OPTIONS over UDP, CRLF
+ *                       over TCP); zero: never
  */
 public record ServerSettings(String address, int port, Set<Transport> transports, String domain, String realm,
                              Path usersFile, Duration nonceLifetime, int expiresMin, int expiresMax,
@@ -58,7 +64,8 @@ public record ServerSettings(String address, int port, Set<Transport> transports
                              int requestsPerSecond, int banDigestFailures, Duration banWindow,
                              Duration banDuration,
                              int tlsPort, Path tlsKeystore, String tlsKeystorePassword, Path tlsTruststore,
-                             String tlsTruststorePassword, List<String> tlsProtocols, List<TrustedPeer> peers) {
+                             String tlsTruststorePassword, List<String> tlsProtocols, List<TrustedPeer> peers,
+                             String advertisedAddress, int advertisedPort, Duration natKeepaliveInterval) {
 
     /** Config Admin PID of the server settings (no '-': FileInstall splits factory PIDs at it). */
     public static final String PID = "io.glareresolver.sip.server";
@@ -82,6 +89,10 @@ public record ServerSettings(String address, int port, Set<Transport> transports
     public static final String DEFAULT_TLS_KEYSTORE = "etc/sip-tls.p12";
     /** TLS 1.3 and 1.2 only (RFC 8996 deprecates 1.0 and 1.1). */
     public static final List<String> DEFAULT_TLS_PROTOCOLS = List.of("TLSv1.3", "TLSv1.2");
+    /** NAT traversal: no advertised address, the listening port, keep-alives every 30 s (Kamailio nathelper's usual). */
+    public static final String DEFAULT_ADVERTISED_ADDRESS = "";
+    public static final int DEFAULT_ADVERTISED_PORT = 0;
+    public static final int DEFAULT_NAT_KEEPALIVE_INTERVAL = 30;
 
     public ServerSettings {
         Objects.requireNonNull(address, "address");
@@ -96,6 +107,8 @@ public record ServerSettings(String address, int port, Set<Transport> transports
         if (tlsProtocols.isEmpty()) {
             throw new IllegalArgumentException("at least one TLS protocol");
         }
+        advertisedAddress = advertisedAddress == null ? "" : advertisedAddress;
+        Objects.requireNonNull(natKeepaliveInterval, "natKeepaliveInterval");
         if (transports.isEmpty()) {
             throw new IllegalArgumentException("at least one transport");
         }
@@ -143,7 +156,19 @@ public record ServerSettings(String address, int port, Set<Transport> transports
                 .banDuration(banDuration)
                 .tlsPort(tlsPort).tlsKeystore(tlsKeystore).tlsKeystorePassword(tlsKeystorePassword)
                 .tlsTruststore(tlsTruststore).tlsTruststorePassword(tlsTruststorePassword).tlsProtocols(tlsProtocols)
-                .peers(peers);
+                .peers(peers)
+                .advertisedAddress(advertisedAddress).advertisedPort(advertisedPort)
+                .natKeepaliveInterval(natKeepaliveInterval);
+    }
+
+    /** The host of our Via sent-by and Record-Route: the advertised address, else the listen address. */
+    public String sentByHost() {
+        return advertisedAddress.isEmpty() ? address : advertisedAddress;
+    }
+
+    /** The port of our Via sent-by and Record-Route: the advertised port, else the listening port. */
+    public int sentByPort() {
+        return advertisedPort > 0 ? advertisedPort : port;
     }
 
     /** True if the listening points differ (address, ports or transports): the stack must rebind. */
@@ -198,7 +223,8 @@ public record ServerSettings(String address, int port, Set<Transport> transports
                 + tlsTruststore + ", tlsTruststorePassword=" + (tlsTruststorePassword == null ? "(none)" : "***")
                 + ", tlsProtocols=" + tlsProtocols + ", requestsPerSecond=" + requestsPerSecond + ", banDigestFailures="
                 + banDigestFailures + ", banWindow=" + banWindow + ", banDuration=" + banDuration + ", peers=" + peers
-                + "]";
+                + ", advertised=" + advertisedAddress + ":" + advertisedPort + ", natKeepaliveInterval="
+                + natKeepaliveInterval + "]";
     }
 
     public static final class Builder {
@@ -226,6 +252,9 @@ public record ServerSettings(String address, int port, Set<Transport> transports
         private String tlsTruststorePassword;
         private List<String> tlsProtocols = DEFAULT_TLS_PROTOCOLS;
         private List<TrustedPeer> peers = List.of();
+        private String advertisedAddress = DEFAULT_ADVERTISED_ADDRESS;
+        private int advertisedPort = DEFAULT_ADVERTISED_PORT;
+        private Duration natKeepaliveInterval = Duration.ofSeconds(DEFAULT_NAT_KEEPALIVE_INTERVAL);
 
         private Builder() {
         }
@@ -254,13 +283,16 @@ public record ServerSettings(String address, int port, Set<Transport> transports
         public Builder tlsTruststorePassword(String v) { tlsTruststorePassword = v; return this; }
         public Builder tlsProtocols(List<String> v) { tlsProtocols = v; return this; }
         public Builder peers(List<TrustedPeer> v) { peers = v; return this; }
+        public Builder advertisedAddress(String v) { advertisedAddress = v; return this; }
+        public Builder advertisedPort(int v) { advertisedPort = v; return this; }
+        public Builder natKeepaliveInterval(Duration v) { natKeepaliveInterval = v; return this; }
 
         public ServerSettings build() {
             return new ServerSettings(address, port, transports, domain, realm, usersFile, nonceLifetime,
                     expiresMin, expiresMax, expiresDefault, digestAlgorithms, acceptedDigestAlgorithms,
                     forkGroupRingTime, requestsPerSecond, banDigestFailures, banWindow, banDuration,
                     tlsPort, tlsKeystore, tlsKeystorePassword, tlsTruststore, tlsTruststorePassword,
-                    tlsProtocols, peers);
+                    tlsProtocols, peers, advertisedAddress, advertisedPort, natKeepaliveInterval);
         }
     }
 }

@@ -54,6 +54,9 @@ public final class SettingsReader {
     public static final String PEERS = "peers";
     /** The TLS versions allowed in {@value #TLS_PROTOCOLS} (RFC 8996 deprecates TLS 1.0 and 1.1). */
     static final List<String> TLS_VERSIONS = List.of("TLSv1.3", "TLSv1.2");
+    public static final String ADVERTISED_ADDRESS = "advertised.address";
+    public static final String ADVERTISED_PORT = "advertised.port";
+    public static final String NAT_KEEPALIVE_INTERVAL = "nat.keepalive-interval";
 
     private static final Logger LOG = LoggerFactory.getLogger(SettingsReader.class);
     // RFC 3261 §25.1 hostname / IPv4 / IPv6 (bare or bracketed) characters
@@ -113,6 +116,11 @@ public final class SettingsReader {
         } else {
             value(props, TLS_TRUSTSTORE, SettingsReader::path).ifPresent(b::tlsTruststore);
         }
+        // NAT traversal
+        apply(props, ADVERTISED_ADDRESS, SettingsReader::advertised, b::advertisedAddress, d.advertisedAddress());
+        apply(props, ADVERTISED_PORT, v -> intIn(v, 0, 65535), b::advertisedPort, d.advertisedPort());
+        apply(props, NAT_KEEPALIVE_INTERVAL, v -> Duration.ofSeconds(intIn(v, 0, 3600)), b::natKeepaliveInterval,
+                d.natKeepaliveInterval());
 
         int min = expires(props, EXPIRES_MIN, d.expiresMin(), previous.expiresMin());
         int max = expires(props, EXPIRES_MAX, d.expiresMax(), previous.expiresMax());
@@ -274,6 +282,25 @@ public final class SettingsReader {
             peers.add(p);
         }
         return List.copyOf(peers);
+    }
+
+    /**
+     * The advertised address: an IP literal (the public address of a 1:1 NAT is not one of our
+     * interfaces, so unlike {@code address} it is not checked against them), or empty for none.
+     */
+    static String advertised(Object raw) {
+        String s = String.valueOf(raw).trim();
+        if (s.isEmpty()) {
+            return "";
+        }
+        java.util.Optional<java.net.InetAddress> literal = SipHost.literal(s); // never a DNS look-up
+        if (literal.isEmpty()) {
+            throw new IllegalArgumentException("not an IP address literal (a host name would need a DNS look-up by every peer)");
+        }
+        if (literal.get().isAnyLocalAddress()) {
+            throw new IllegalArgumentException("the wildcard address cannot be put in Via and Record-Route");
+        }
+        return s.toLowerCase(java.util.Locale.ROOT);
     }
 
     static Set<Transport> transports(Object raw) {

@@ -23,11 +23,28 @@ import io.glareresolver.sip.api.Registration.Binding;
  */
 public final class LocationTable implements LocationService {
 
-    /** One requested change: {@code seconds} 0 removes the binding; {@code q} as in {@link Binding#q()}. */
-    public record Change(String contact, int seconds, Set<String> supported, float q) {
+    /**
+     * One requested change: {@code seconds} 0 removes the binding; {@code q}, {@code received},
+     * {@code instance}, {@code regId} and {@code path} as in {@link Binding}.
+     */
+    public record Change(String contact, int seconds, Set<String> supported, float q, String received,
+                         String instance, int regId, List<String> path) {
+
+        public Change {
+            path = path == null ? List.of() : List.copyOf(path);
+        }
+
+        public Change(String contact, int seconds, Set<String> supported, float q) {
+            this(contact, seconds, supported, q, null, null, Binding.NO_REG_ID, List.of());
+        }
 
         public Change(String contact, int seconds, Set<String> supported) {
             this(contact, seconds, supported, Binding.NO_Q);
+        }
+
+        /** RFC 5626 §6: a Contact with both {@code +sip.instance} and {@code reg-id} names a flow of one UA instance. */
+        boolean outbound() {
+            return instance != null && regId != Binding.NO_REG_ID;
         }
     }
 
@@ -39,6 +56,8 @@ public final class LocationTable implements LocationService {
     }
 
     private final Map<String, Entry> table = new ConcurrentHashMap<>();
+    /** Contact key → AOR of the bindings reached through a NAT flow or a Path (checked against the table on use). */
+    private final Map<String, String> routedContacts = new ConcurrentHashMap<>();
     private final Clock clock;
     private volatile String domain;
     private volatile Function<String, Optional<Long>> endpointIds;
@@ -143,14 +162,7 @@ public final class LocationTable implements LocationService {
             }
             List<Binding> next = new ArrayList<>(live);
             for (Change c : changes) {
-                String ck = contactKey(c.contact());
-                Binding existing = null;
-                for (Binding b : next) {
-                    if (contactKey(b.contact()).equals(ck)) {
-                        existing = b;
-                        break;
-                    }
-                }
+                Binding existing = same(next, c);
                 if (existing != null && existing.callId().equals(callId) && cseq <= existing.cseq()) {
                     refusal[0] = "CSeq " + cseq + " not above " + existing.cseq() + " of the same Call-ID";
                     return old == null || live.isEmpty() ? null : new Entry(old.endpointId(), live);
@@ -159,13 +171,42 @@ public final class LocationTable implements LocationService {
                     next.remove(existing);
                 }
                 if (c.seconds() > 0) {
-                    next.add(new Binding(c.contact(), now.plusSeconds(c.seconds()), c.supported(), callId, cseq, c.q()));
+                    next.add(new Binding(c.contact(), now.plusSeconds(c.seconds()), c.supported(), callId, cseq, c.q(),
+                            c.received(), c.instance(), c.regId(), c.path()));
                 }
             }
             return next.isEmpty() ? null : new Entry(endpointId, next);
         });
         List<Binding> current = result == null ? List.of() : result.bindings();
+        for (Binding b : current) {
+            if (b.natted() || !b.path().isEmpty()) {
+                routedContacts.put(contactKey(b.contact()), key);
+            }
+        }
         return new Update(refusal[0] == null, refusal[0], current);
+    }
+
+    /**
+     * The binding a change refers to. RFC 5626 §6: "If the registrar receives a REGISTER with a
+     * Contact that has the same instance-id and reg-id as an existing binding, it MUST replace the
+     * existing binding" (even when the Contact URI changed, e.g. a phone that moved to another
+     * network); otherwise RFC 3261 §10.3 step 7, the Contact URI.
+     */
+    private static Binding same(List<Binding> bindings, Change c) {
+        if (c.outbound()) {
+            for (Binding b : bindings) {
+                if (c.instance().equals(b.instance()) && c.regId() == b.regId()) {
+                    return b;
+                }
+            }
+        }
+        String ck = contactKey(c.contact());
+        for (Binding b : bindings) {
+            if (contactKey(b.contact()).equals(ck)) {
+                return b;
+            }
+        }
+        return null;
     }
 
     @Override
@@ -193,11 +234,35 @@ public final class LocationTable implements LocationService {
         return all;
     }
 
+    /**
+     * The live binding behind a NAT flow or a Path whose Contact is this URI (same user, host, port
+     * and transport), of any AOR. In-dialog requests carry the phone's Contact as Request-URI (RFC
+     * 3261 §12.2.1.1: the remote target); when that Contact names an address behind a NAT, they too
+     * must take the flow the phone registered on (RFC 5626 §5.3), like Kamailio's
+     * {@code handle_ruri_alias}. Empty for a Contact reachable as it is.
+     */
+    public Optional<Binding> routedBinding(String contact) {
+        String ck = contactKey(contact);
+        String aor = routedContacts.get(ck);
+        if (aor == null) {
+            return Optional.empty();
+        }
+        Optional<Binding> found = lookup(aor).flatMap(r -> r.bindings().stream()
+                .filter(b -> (b.natted() || !b.path().isEmpty()) && contactKey(b.contact()).equals(ck)).findFirst());
+        if (found.isEmpty()) {
+            routedContacts.remove(ck, aor);
+        }
+        return found;
+    }
+
     /** Drops expired bindings (called now and then, so idle AORs do not stay in memory). */
     public int purgeExpired() {
         int before = table.size();
         for (String aor : List.copyOf(table.keySet())) {
             lookup(aor);
+        }
+        for (String ck : List.copyOf(routedContacts.keySet())) {
+            routedBinding(ck);
         }
         return before - table.size();
     }

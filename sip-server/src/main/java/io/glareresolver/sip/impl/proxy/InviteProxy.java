@@ -12,11 +12,11 @@ import java.util.function.Consumer;
 import javax.sip.ClientTransaction;
 import javax.sip.ServerTransaction;
 import javax.sip.address.SipURI;
-import javax.sip.address.URI;
 import javax.sip.header.CSeqHeader;
 import javax.sip.header.FromHeader;
 import javax.sip.header.MaxForwardsHeader;
 import javax.sip.header.RouteHeader;
+import javax.sip.header.RecordRouteHeader;
 import javax.sip.header.ToHeader;
 import javax.sip.header.ViaHeader;
 import javax.sip.message.Request;
@@ -325,9 +325,8 @@ public final class InviteProxy {
             invite.forks.add(fork);
             try {
                 Request fwd = (Request) invite.working.clone();
-                URI uri = sip.addresses().createURI(target.contact());
-                fwd.setRequestURI(uri);
-                fwd.removeHeader(RouteHeader.NAME); // our own route was popped; we do not relay elsewhere
+                // our own route was popped; the binding's Path or NAT flow, if any, is its route set
+                sip.addressToBinding(fwd, target);
                 MaxForwardsHeader mf = (MaxForwardsHeader) fwd.getHeader(MaxForwardsHeader.NAME);
                 int next = HopGuard.nextMaxForwards(invite.receivedMaxForwards);
                 if (mf == null) {
@@ -335,14 +334,16 @@ public final class InviteProxy {
                 } else {
                     mf.setMaxForwards(next);
                 }
-                sip.addRecordRoutes(fwd, sip.transportFor(uri));
-                Transport t = sip.transportFor(uri);
+                Transport t = sip.transportFor(SipContext.nextHop(fwd));
+                sip.addRecordRoutes(fwd, t);
                 fwd.addFirst(sip.via(t, HopGuard.branchPrefix(invite.loopHash) + Long.toHexString(ids.incrementAndGet())));
                 ClientTransaction ct = sip.provider().getNewClientTransaction(fwd);
                 ct.setApplicationData(new Branch(invite, fork));
                 fork.transaction = ct;
                 ct.sendRequest();
-                LOG.info("[{}] INVITE forwarded to {} over {}", invite.callId, target.contact(), t.token());
+                LOG.info("[{}] INVITE forwarded to {} over {}{}", invite.callId, target.contact(), t.token(),
+                        target.path().isEmpty() ? target.natted() ? " via " + target.received() : ""
+                                : " via " + target.path().get(0));
             } catch (Exception ex) {
                 LOG.warn("[{}] cannot forward the INVITE to {}: {}", invite.callId, target.contact(), ex.toString());
                 // §16.9: "the proxy SHOULD behave as if the forwarded request received a 503"

@@ -16,6 +16,7 @@ import javax.sip.message.Response;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import io.glareresolver.sip.api.Registration;
 import io.glareresolver.sip.impl.config.Transport;
 import io.glareresolver.sip.impl.stack.SipContext;
 
@@ -42,16 +43,17 @@ public final class RequestRelay {
 
     /**
      * Prepares the copy to forward: our Route entries popped (§16.4: "If the first value in the
-     * Route header field indicates this proxy, the proxy MUST remove that value"), Request-URI
-     * replaced if {@code target} is given, Max-Forwards decremented, our Via on top.
+     * Route header field indicates this proxy, the proxy MUST remove that value"), Request-URI and
+     * route set those of the binding {@code target} if given ({@link SipContext#addressToBinding}),
+     * Max-Forwards decremented, our Via on top.
      */
-    private Request prepare(Request req, URI target, Integer maxForwards, String loopHash) throws Exception {
+    private Request prepare(Request req, Registration.Binding target, Integer maxForwards, String loopHash)
+            throws Exception {
         Request fwd = (Request) req.clone();
         popOurRoutes(fwd, sip);
         if (target != null) {
             // a binding target replaces whatever route the request carried beyond us
-            fwd.removeHeader(RouteHeader.NAME);
-            fwd.setRequestURI(target);
+            sip.addressToBinding(fwd, target);
         }
         int next = HopGuard.nextMaxForwards(maxForwards);
         MaxForwardsHeader mf = (MaxForwardsHeader) fwd.getHeader(MaxForwardsHeader.NAME);
@@ -60,9 +62,7 @@ public final class RequestRelay {
         } else {
             mf.setMaxForwards(next);
         }
-        RouteHeader route = (RouteHeader) fwd.getHeader(RouteHeader.NAME);
-        URI nextHop = route != null ? route.getAddress().getURI() : fwd.getRequestURI();
-        Transport t = sip.transportFor(nextHop);
+        Transport t = sip.transportFor(SipContext.nextHop(fwd));
         fwd.addFirst(sip.via(t, HopGuard.branchPrefix(loopHash) + Long.toHexString(ids.incrementAndGet())));
         return fwd;
     }
@@ -135,7 +135,7 @@ public final class RequestRelay {
     }
 
     /** Forwards statefully; responses come back through {@link #onResponse}. */
-    public void forward(Request req, ServerTransaction st, URI target, Integer maxForwards, String loopHash, String callId) {
+    public void forward(Request req, ServerTransaction st, Registration.Binding target, Integer maxForwards, String loopHash, String callId) {
         try {
             Request fwd = prepare(req, target, maxForwards, loopHash);
             ClientTransaction ct = sip.provider().getNewClientTransaction(fwd);
@@ -149,7 +149,7 @@ public final class RequestRelay {
     }
 
     /** ACK for a 2xx: stateless, end to end. */
-    public void forwardAck(Request ack, URI target, Integer maxForwards, String loopHash, String callId) {
+    public void forwardAck(Request ack, Registration.Binding target, Integer maxForwards, String loopHash, String callId) {
         try {
             Request fwd = prepare(ack, target, maxForwards, loopHash);
             sip.provider().sendRequest(fwd);

@@ -38,6 +38,7 @@ import io.glareresolver.sip.impl.auth.NonceService;
 import io.glareresolver.sip.impl.config.ServerSettings;
 import io.glareresolver.sip.impl.location.ExpiryRule;
 import io.glareresolver.sip.impl.location.LocationTable;
+import io.glareresolver.sip.impl.nat.Flow;
 import io.glareresolver.sip.impl.proxy.InterceptorChain;
 import io.glareresolver.sip.impl.proxy.MessageText;
 import io.glareresolver.sip.impl.stack.SipContext;
@@ -109,6 +110,8 @@ public final class Registrar {
         long cseq = ((CSeqHeader) req.getHeader(CSeqHeader.NAME)).getSeqNumber();
         Set<String> supported = supported(req);
 
+        Flow source = RegisterSource.of(req);
+        List<String> path = RegisterSource.path(req);
         List<ContactHeader> contacts = new ArrayList<>();
         Iterator<?> it = req.getHeaders(ContactHeader.NAME);
         boolean wildcard = false;
@@ -141,8 +144,11 @@ public final class Registrar {
                     return;
                 }
                 float q = c.getQValue();
-                changes.add(new LocationTable.Change(c.getAddress().getURI().toString(), d.seconds(), supported,
-                        q >= 0f && q <= 1f ? q : Binding.NO_Q));
+                URI contactUri = c.getAddress().getURI();
+                String received = path.isEmpty() ? RegisterSource.receivedFlow(source, contactUri) : null;
+                changes.add(new LocationTable.Change(contactUri.toString(), d.seconds(), supported,
+                        q >= 0f && q <= 1f ? q : Binding.NO_Q, received, RegisterSource.instance(c),
+                        RegisterSource.regId(c), path));
             }
             update = locations.update(aor, user.id(), changes, false, callId, cseq);
         }
@@ -154,20 +160,25 @@ public final class Registrar {
         Response ok = sip.response(req, Response.OK, null);
         Instant now = clock.instant();
         for (Binding b : update.bindings()) {
-            ContactHeader c = sip.headers().createContactHeader(sip.addresses().createAddress(b.contact()));
-            c.setExpires((int) Math.max(0, Duration.between(now, b.expiresAt()).getSeconds()));
-            if (b.q() != Binding.NO_Q) {
-                c.setQValue(b.q()); // §10.3 step 8: the 200 lists the bindings as registered
+            // §10.3 step 8: the 200 lists the bindings as registered (q; RFC 5626 §6: +sip.instance and reg-id echoed)
+            ok.addHeader(sip.headers().createHeader(ContactHeader.NAME,
+                    RegisterSource.contactValue(b, Math.max(0, Duration.between(now, b.expiresAt()).getSeconds()))));
+        }
+        if (!path.isEmpty() && supported.contains("path")) {
+            // RFC 3327 §5.3: "the registrar MUST copy the Path header field values into the 200 OK"
+            // when the REGISTER carried "Supported: path"
+            for (String p : path) {
+                ok.addHeader(sip.headers().createHeader(RegisterSource.PATH, p));
             }
-            ok.addHeader(c);
         }
         ok.addHeader(sip.headers().createDateHeader(java.util.Calendar.getInstance(java.util.TimeZone.getTimeZone("GMT"))));
         if (!update.bindings().isEmpty()) {
             askInterceptors(ok, new Registration(aor, user.id(), update.bindings()), supported, callId);
         }
         sip.send(st, ok, callId);
-        LOG.info("[{}] REGISTER {} (id {}) ok: {} binding(s){}", callId, aor, user.id(), update.bindings().size(),
-                supported.isEmpty() ? "" : ", supported " + supported);
+        LOG.info("[{}] REGISTER {} (id {}) ok: {} binding(s){} from {}{}", callId, aor, user.id(),
+                update.bindings().size(), supported.isEmpty() ? "" : ", supported " + supported, source.text(),
+                path.isEmpty() ? "" : ", path " + path);
     }
 
     /**

@@ -52,8 +52,13 @@ public final class SipContext {
         static Us of(ServerSettings s) {
             String plain = SipHost.hostPort(s.address(), s.port());
             // the TLS port too while TLS listens: our Vias of requests sent over TLS carry it
-            Set<String> sentBys = s.transports().contains(Transport.TLS)
-                    ? Set.of(plain, SipHost.hostPort(s.address(), s.tlsPort())) : Set.of(plain);
+            Set<String> sentBys = new java.util.HashSet<>(Set.of(plain));
+            if (s.transports().contains(Transport.TLS)) {
+                sentBys.add(SipHost.hostPort(s.address(), s.tlsPort()));
+            }
+            // the advertised sent-by (a server behind a 1:1 NAT writes it in its Vias)
+            sentBys.add(SipHost.hostPort(s.sentByHost(), s.sentByPort()));
+            sentBys = Set.copyOf(sentBys);
             return new Us(SipHost.canonical(s.address()), SipHost.canonical(s.domain()), sentBys);
         }
     }
@@ -150,13 +155,17 @@ public final class SipContext {
         }
         String h = SipHost.canonical(host);
         Us u = us;
-        return h.equals(u.domain()) || h.equals(u.address()) || h.equals("localhost");
+        ServerSettings s = settings;
+        return h.equals(u.domain()) || h.equals(u.address()) || h.equals("localhost")
+                || (!s.advertisedAddress().isEmpty() && h.equals(SipHost.canonical(s.advertisedAddress())));
     }
 
     /** One of the ports we listen on: the UDP/TCP port, or the TLS port while TLS listens. */
     private boolean isOurPort(int port) {
         ServerSettings s = settings;
-        return port == s.port() || (s.transports().contains(Transport.TLS) && port == s.tlsPort());
+        // the advertised port too: a 1:1 NAT may map another port to ours
+        return port == s.port() || port == s.sentByPort()
+                || (s.transports().contains(Transport.TLS) && port == s.tlsPort());
     }
 
     /**
@@ -234,8 +243,13 @@ public final class SipContext {
         if (lp == null) {
             throw new javax.sip.SipException("no " + t.token() + " listening point to send from");
         }
+        ServerSettings s = settings;
+        // Kamailio advertise: behind a 1:1 NAT the sent-by is the public address, so responses come back to it;
         // the RI reports a listening point on ::1 as 0:0:0:0:0:0:0:1: written as [::1]
-        ViaHeader via = headers.createViaHeader(SipHost.canonical(lp.getIPAddress()), lp.getPort(), t.token(), branch);
+        ViaHeader via = s.advertisedAddress().isEmpty() && s.advertisedPort() <= 0
+                ? headers.createViaHeader(SipHost.canonical(lp.getIPAddress()), lp.getPort(), t.token(), branch)
+                : headers.createViaHeader(SipHost.canonical(s.sentByHost()), t == Transport.TLS ? lp.getPort() : s.sentByPort(),
+                        t.token(), branch);
         via.setRPort();
         return via;
     }
@@ -269,13 +283,14 @@ public final class SipContext {
     }
 
     /**
-     * Our Record-Route URI: {@code sip:address:port;lr} (transport=tcp only if UDP is off). §25.1:
-     * {@code IPv6reference = "[" IPv6address "]"}: {@code sip:[::1]:5060;lr}.
+     * Our Record-Route URI: {@code sip:address:port;lr} (transport=tcp only if UDP is off), with the
+     * advertised address and port when set. §25.1: {@code IPv6reference = "[" IPv6address "]"}:
+     * {@code sip:[::1]:5060;lr}.
      */
     public SipURI recordRouteUri() throws ParseException {
         ServerSettings s = settings;
-        SipURI uri = addresses.createSipURI(null, SipHost.canonical(s.address()));
-        uri.setPort(s.port());
+        SipURI uri = addresses.createSipURI(null, SipHost.canonical(s.sentByHost()));
+        uri.setPort(s.sentByPort());
         uri.setLrParam();
         if (!s.transports().contains(Transport.UDP)) {
             uri.setTransportParam(s.transports().iterator().next().token());
@@ -289,8 +304,8 @@ public final class SipContext {
      */
     public SipURI recordRouteUri(Transport t, String dialogStamp) throws ParseException {
         ServerSettings s = settings;
-        SipURI uri = addresses.createSipURI(null, s.address());
-        uri.setPort(s.portOf(t));
+        SipURI uri = addresses.createSipURI(null, SipHost.canonical(s.sentByHost()));
+        uri.setPort(t == Transport.TLS ? s.tlsPort() : s.sentByPort());
         if (t != Transport.UDP) {
             uri.setTransportParam(t.token());
         }
@@ -316,6 +331,45 @@ public final class SipContext {
             SipURI uri = entries.size() == 1 && t != Transport.TLS ? recordRouteUri(stamp) : recordRouteUri(t, stamp);
             fwd.addFirst(headers.createRecordRouteHeader(addresses.createAddress(uri)));
         }
+    }
+
+    /**
+     * Addresses a request to a binding: the Contact becomes the Request-URI and the binding's route
+     * set replaces the request's Route (our own entries were popped already). The one place where a
+     * request is pointed at a registered phone:
+     * <ul>
+     * <li>with Path, RFC 3327 §5.3: the registrar "MUST ... include the Path header field values ...
+     * as Route header field values" of requests to that contact, in the stored order (a pre-loaded
+     * route set, §16.6 step 6/7 then send it to the first Path entry, the edge proxy);</li>
+     * <li>behind a NAT (a {@code received} flow), RFC 5626 §5.3: the request is forwarded "over the
+     * flow" the phone registered on: a loose route {@code sip:source;transport=t;lr} sends it to the
+     * recorded source address and port (over TCP the RI finds the phone's own connection in its
+     * cache, keyed by the remote address and port of the accepted socket), while the Request-URI stays
+     * the phone's Contact;</li>
+     * <li>otherwise the Contact itself is the next hop.</li>
+     * </ul>
+     */
+    public void addressToBinding(Request fwd, io.glareresolver.sip.api.Registration.Binding binding)
+            throws ParseException, javax.sip.SipException {
+        fwd.setRequestURI(addresses.createURI(binding.contact()));
+        fwd.removeHeader(javax.sip.header.RouteHeader.NAME);
+        if (!binding.path().isEmpty()) {
+            for (String p : binding.path()) {
+                fwd.addLast(headers.createRouteHeader(addresses.createAddress(p)));
+            }
+        } else if (binding.natted()) {
+            java.util.Optional<io.glareresolver.sip.impl.nat.Flow> flow =
+                    io.glareresolver.sip.impl.nat.Flow.parse(binding.received());
+            if (flow.isPresent()) {
+                fwd.addFirst(headers.createRouteHeader(addresses.createAddress(flow.get().routeUri())));
+            }
+        }
+    }
+
+    /** The next hop of a request as the router sees it: the top Route, else the Request-URI. */
+    public static URI nextHop(Request req) {
+        javax.sip.header.RouteHeader route = (javax.sip.header.RouteHeader) req.getHeader(javax.sip.header.RouteHeader.NAME);
+        return route != null ? route.getAddress().getURI() : req.getRequestURI();
     }
 
     public static String newTag() {

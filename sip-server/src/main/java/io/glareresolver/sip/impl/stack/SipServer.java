@@ -90,6 +90,8 @@ public final class SipServer implements SipListener {
     private ScheduledExecutorService timers;
     /** The settings whose TLS key material the running stack was created with; null: it has none. */
     private ServerSettings stackTls;
+    private NatKeepAlive keepAlive;
+    private java.util.concurrent.ScheduledFuture<?> keepAliveTask;
 
     public SipServer(ServerSettings settings, SubscriberStore store, InterceptorChain interceptors) {
         this(settings, store, interceptors, SipConstants.TIMER_C_MILLIS, Clock.systemUTC());
@@ -165,6 +167,12 @@ public final class SipServer implements SipListener {
         // the proxy must see the ACK of its non-2xx answers to tell interceptors the INVITE is over
         p.setProperty("gov.nist.javax.sip.PASS_INVITE_NON_2XX_ACK_TO_LISTENER", "true");
         p.setProperty("gov.nist.javax.sip.CACHE_CLIENT_CONNECTIONS", "true");
+        // NAT traversal (Kamailio force_rport): the RI then puts the source port in the top Via's rport
+        // (and the source address in received) of every UDP request whose source port differs from its Via
+        // port, asked for or not (RFC 3581 otherwise only for a Via with rport; over TCP the RI always sets
+        // rport): the registrar reads the REGISTER's flow from there (RegisterSource), and responses go
+        // back to where the request came from
+        p.setProperty("gov.nist.javax.sip.ALWAYS_ADD_RPORT", "true");
         p.setProperty("gov.nist.javax.sip.READ_TIMEOUT", "2000");
         return p;
     }
@@ -220,6 +228,7 @@ public final class SipServer implements SipListener {
                 relay = new RequestRelay(sip);
                 authentication = new ProxyAuthentication(sip, store.users(), nonces, registrar.verifier());
                 responses = new ResponseRouter(sip, invites, relay);
+                keepAlive = new NatKeepAlive(sip, store.locations());
                 provider.addSipListener(this);
                 stack.start();
                 return null;
@@ -233,6 +242,7 @@ public final class SipServer implements SipListener {
         stackTls = tls.ready() ? s : null;
         timers.scheduleWithFixedDelay(store.locations()::purgeExpired, 30, 30, TimeUnit.SECONDS);
         timers.scheduleWithFixedDelay(guard::purgeExpired, 30, 30, TimeUnit.SECONDS);
+        scheduleKeepAlive(s);
         LOG.info("SIP server listening on {} (domain {}, realm {}{})", listening(), s.domain(), s.realm(),
                 tls.ready() ? ", TLS " + String.join("/", s.tlsProtocols()) + " with certificate " + tls.certificate()
                         : "");
@@ -272,6 +282,18 @@ public final class SipServer implements SipListener {
      */
     static String bindAddress(String address) {
         return SipHost.literal(address).map(java.net.InetAddress::getHostAddress).orElse(address);
+    }
+
+    /** (Re)starts the NAT keep-alive rounds at the configured interval (none at 0). */
+    private void scheduleKeepAlive(ServerSettings s) {
+        if (keepAliveTask != null) {
+            keepAliveTask.cancel(false);
+            keepAliveTask = null;
+        }
+        long millis = s.natKeepaliveInterval().toMillis();
+        if (millis > 0 && keepAlive != null) {
+            keepAliveTask = timers.scheduleWithFixedDelay(keepAlive::round, millis, millis, TimeUnit.MILLISECONDS);
+        }
     }
 
     /**
@@ -339,6 +361,9 @@ public final class SipServer implements SipListener {
             return false;
         }
         ServerSettings prev = sip.settings();
+        if (!prev.natKeepaliveInterval().equals(next.natKeepaliveInterval())) {
+            scheduleKeepAlive(next);
+        }
         if (!prev.listensDifferently(effective)) {
             settings = next;
             sip.settings(effective);
@@ -634,7 +659,7 @@ public final class SipServer implements SipListener {
         } else if (authentication.authenticate(req, st, callId, () -> { }).isEmpty()) {
             return;
         }
-        Optional<URI> target = bindingOf(req, st, ruri, callId);
+        Optional<Registration.Binding> target = bindingOf(req, st, ruri, callId);
         if (target.isPresent()) {
             relay.forward(authentication.withoutOurCredentials(req), st, target.get(), mf, loopHash, callId);
         }
@@ -749,9 +774,9 @@ public final class SipServer implements SipListener {
             return;
         }
         if (routes.moreRoutes() || !sip.isLocal(ruri)) {
-            relay.forward(req, st, null, mf, loopHash, callId);
+            relay.forward(req, st, routes.moreRoutes() ? null : routedBinding(ruri), mf, loopHash, callId);
         } else if (ruri.getUser() != null) {
-            Optional<URI> target = bindingOf(req, st, ruri, callId);
+            Optional<Registration.Binding> target = bindingOf(req, st, ruri, callId);
             if (target.isPresent()) {
                 relay.forward(req, st, target.get(), mf, loopHash, callId);
             }
@@ -782,8 +807,8 @@ public final class SipServer implements SipListener {
                 : "the dialog stamp does not match its Call-ID and tags";
     }
 
-    /** The contact to send a request for a local user to; answers 404/480 itself when there is none. */
-    private Optional<URI> bindingOf(Request req, ServerTransaction st, SipURI ruri, String callId) throws Exception {
+    /** The binding to send a request for a local user to; answers 404/480 itself when there is none. */
+    private Optional<Registration.Binding> bindingOf(Request req, ServerTransaction st, SipURI ruri, String callId) throws Exception {
         String user = ruri.getUser();
         if (store.users().find(user).isEmpty()) {
             sip.respond(st, req, Response.NOT_FOUND, null, callId);
@@ -794,9 +819,25 @@ public final class SipServer implements SipListener {
             sip.respond(st, req, Response.TEMPORARILY_UNAVAILABLE, "Not registered", callId);
             return Optional.empty();
         }
-        String contact = reg.get().bindings().stream()
-                .max(java.util.Comparator.comparing(Registration.Binding::expiresAt)).orElseThrow().contact();
-        return Optional.of(sip.addresses().createURI(contact));
+        return Optional.of(latest(reg.get()));
+    }
+
+    /**
+     * For an in-dialog request whose Request-URI is a phone's Contact (its remote target): the binding
+     * behind a NAT or a Path with that Contact, so the request takes the phone's flow or Path
+     * (SipContext.addressToBinding); null: the Request-URI is the next hop as it is.
+     */
+    private Registration.Binding routedBinding(SipURI ruri) {
+        String target = ruri.toString();
+        // the request keeps its Request-URI as sent (the remote target), only the route is the binding's
+        return store.locations().routedBinding(target).map(b -> new Registration.Binding(target, b.expiresAt(),
+                b.supported(), b.callId(), b.cseq(), b.q(), b.received(), b.instance(), b.regId(), b.path()))
+                .orElse(null);
+    }
+
+    /** The binding a non-forking request goes to: the one refreshed last. */
+    private static Registration.Binding latest(Registration reg) {
+        return reg.bindings().stream().max(java.util.Comparator.comparing(Registration.Binding::expiresAt)).orElseThrow();
     }
 
     private void answerForUs(Request req, ServerTransaction st, String method, String toTag, String callId)
@@ -840,16 +881,14 @@ public final class SipServer implements SipListener {
             return;
         }
         if (moreRoutes || !sip.isLocal(ruri)) {
-            relay.forwardAck(req, null, mf, loopHash, callId);
+            relay.forwardAck(req, moreRoutes ? null : routedBinding(ruri), mf, loopHash, callId);
         } else if (ruri.getUser() != null) {
             Optional<Registration> reg = store.locations().lookup(ruri.getUser() + "@" + settings.domain());
             if (reg.isEmpty()) {
                 LOG.info("[{}] ACK to {} dropped: not registered", callId, ruri);
                 return;
             }
-            String contact = reg.get().bindings().stream()
-                    .max(java.util.Comparator.comparing(Registration.Binding::expiresAt)).orElseThrow().contact();
-            relay.forwardAck(req, sip.addresses().createURI(contact), mf, loopHash, callId);
+            relay.forwardAck(req, latest(reg.get()), mf, loopHash, callId);
         } else {
             LOG.debug("[{}] ACK for the server itself dropped", callId);
             return;
@@ -882,6 +921,13 @@ public final class SipServer implements SipListener {
         Response resp = ev.getResponse();
         String callId = callId(resp);
         try {
+            if (ev.getClientTransaction() != null
+                    && ev.getClientTransaction().getApplicationData() instanceof NatKeepAlive.Probe probe) {
+                if (resp.getStatusCode() >= 200) {
+                    keepAlive.answered(probe);
+                }
+                return;
+            }
             responses.onResponse(ev.getClientTransaction(), resp, callId);
         } catch (Exception | LinkageError e) {
             LOG.warn("[{}] response {} failed: {}", callId, resp.getStatusCode(), e.toString(), e);
@@ -893,6 +939,9 @@ public final class SipServer implements SipListener {
         try {
             if (ev.isServerTransaction()) {
                 invites.onServerTransactionEnd(ev.getServerTransaction());
+            } else if (ev.getClientTransaction() != null
+                    && ev.getClientTransaction().getApplicationData() instanceof NatKeepAlive.Probe probe) {
+                keepAlive.timedOut(probe);
             } else if (ev.getClientTransaction() != null) {
                 responses.onTimeout(ev.getClientTransaction());
             }

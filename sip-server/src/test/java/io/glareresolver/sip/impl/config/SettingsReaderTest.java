@@ -189,4 +189,33 @@ class SettingsReaderTest {
         assertEquals(EnumSet.of(Transport.UDP, Transport.TLS), r.read(Map.of("transports", "udp,tls", "port", "5080",
                 "tls.port", "5080"), ServerSettings.defaults()).transports());
     }
+
+    @Test
+    void natTraversalSettings() {
+        SettingsReader r = new SettingsReader();
+        ServerSettings d = r.read(Map.of(), ServerSettings.defaults());
+        assertEquals("", d.advertisedAddress());
+        assertEquals(0, d.advertisedPort());
+        assertEquals(Duration.ofSeconds(30), d.natKeepaliveInterval());
+        assertEquals("127.0.0.1", d.sentByHost());
+        assertEquals(5060, d.sentByPort());
+
+        ServerSettings s = r.read(Map.of("advertised.address", "203.0.113.10", "advertised.port", "15060",
+                "nat.keepalive-interval", 0), d);
+        assertTrue(r.refusals().isEmpty(), r.refusals().toString());
+        assertEquals("203.0.113.10", s.sentByHost(), "not a local interface: it is the NAT's public address");
+        assertEquals(15060, s.sentByPort());
+        assertEquals(Duration.ZERO, s.natKeepaliveInterval());
+
+        ServerSettings bad = r.read(Map.of("advertised.address", "sip.example.org", "advertised.port", "70000",
+                "nat.keepalive-interval", "-1"), s);
+        assertEquals(3, r.refusals().size(), r.refusals().toString());
+        assertTrue(r.refusals().get(0).contains("advertised.address='sip.example.org' refused: not an IP address literal"),
+                r.refusals().get(0));
+        assertEquals("203.0.113.10", bad.advertisedAddress(), "the previous value stays");
+        assertEquals(15060, bad.advertisedPort());
+        assertEquals(Duration.ZERO, bad.natKeepaliveInterval());
+        r.read(Map.of("advertised.address", "0.0.0.0"), s);
+        assertTrue(r.refusals().get(0).contains("wildcard"), r.refusals().toString());
+    }
 }

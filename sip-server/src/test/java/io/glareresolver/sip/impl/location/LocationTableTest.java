@@ -74,4 +74,35 @@ class LocationTableTest {
         assertEquals(Optional.empty(), table.endpointId("bob"));
         assertEquals("alice@example.org", LocationTable.normalise("sip:alice@Example.ORG:5060;transport=udp"));
     }
+
+    static LocationTable.Change outbound(String contact, String instance, int regId) {
+        return new LocationTable.Change(contact, 600, Set.of(), Registration.Binding.NO_Q, null, instance, regId, List.of());
+    }
+
+    @Test
+    void sameInstanceAndRegIdReplaceTheBindingEvenFromAnotherContact() {
+        String urn = "<urn:uuid:00000000-0000-1000-8000-000a95a0e128>";
+        table.update("alice@example.org", 7, List.of(outbound("sip:alice@10.0.0.1:5070", urn, 1)), false, "c1", 1);
+        table.update("alice@example.org", 7, List.of(outbound("sip:alice@10.0.0.9:5070", urn, 1)), false, "c2", 1);
+        List<Registration.Binding> b = table.lookup("alice@example.org").orElseThrow().bindings();
+        assertEquals(1, b.size(), "RFC 5626 §6: replaced");
+        assertEquals("sip:alice@10.0.0.9:5070", b.get(0).contact());
+        table.update("alice@example.org", 7, List.of(outbound("sip:alice@10.0.0.9:5071", urn, 2)), false, "c2", 2);
+        assertEquals(2, table.lookup("alice@example.org").orElseThrow().bindings().size(), "another reg-id: another flow");
+        table.update("alice@example.org", 7, List.of(outbound("sip:alice@10.0.0.9:5072", null, 1)), false, "c2", 3);
+        assertEquals(3, table.lookup("alice@example.org").orElseThrow().bindings().size(),
+                "without +sip.instance the Contact URI decides (RFC 3261)");
+    }
+
+    @Test
+    void aNatedContactIsFoundForInDialogRequests() {
+        table.update("alice@example.org", 7, List.of(new LocationTable.Change("sip:alice@192.168.1.2:5060", 600, Set.of(),
+                Registration.Binding.NO_Q, "udp:203.0.113.7:40000", null, Registration.Binding.NO_REG_ID, List.of()),
+                new LocationTable.Change("sip:alice@203.0.113.9:5060", 600, Set.of())), false, "c1", 1);
+        assertEquals("udp:203.0.113.7:40000",
+                table.routedBinding("sip:alice@192.168.1.2:5060;ob").orElseThrow().received(), "parameters do not matter");
+        assertTrue(table.routedBinding("sip:alice@203.0.113.9:5060").isEmpty(), "reachable as it is: no route");
+        clock.now = clock.now.plusSeconds(601);
+        assertTrue(table.routedBinding("sip:alice@192.168.1.2:5060").isEmpty(), "expired");
+    }
 }
