@@ -91,7 +91,10 @@ public final class Registrar {
         }
         // §10.3 step 3: authenticate
         DigestCredentials creds = DigestChallenges.credentials(req, false, s.realm());
-        DigestVerifier.Result auth = verifier.verify(creds, Request.REGISTER, s.realm(), users::find, s.verifiedAlgorithms());
+        // RFC 2617 §3.2.2.5: the digest uri must name the Request-URI's resource (the registrar's), or an
+        // answer captured for another request could register
+        DigestVerifier.Result auth = verifier.verify(creds, Request.REGISTER, s.realm(), users::find, s.verifiedAlgorithms(),
+                req.getRequestURI().toString());
         if (auth.outcome() != AuthOutcome.ACCEPTED) {
             refuse(req, st, auth.outcome(), creds, callId);
             return;
@@ -217,6 +220,10 @@ public final class Registrar {
             if (creds != null) {
                 LOG.info("[{}] REGISTER by {} challenged again: {}", callId, creds.username(), outcome);
             }
+        } else if (outcome == AuthOutcome.URI_MISMATCH) {
+            LOG.info("[{}] REGISTER refused: digest uri '{}' is not the Request-URI {}", callId,
+                    creds == null ? "?" : creds.uri(), req.getRequestURI());
+            sip.respond(st, req, Response.BAD_REQUEST, "Digest uri does not match the Request-URI", callId);
         } else {
             LOG.info("[{}] REGISTER refused: bad credentials for user '{}'", callId, creds == null ? "?" : creds.username());
             sip.respond(st, req, Response.FORBIDDEN, "Bad credentials", callId);

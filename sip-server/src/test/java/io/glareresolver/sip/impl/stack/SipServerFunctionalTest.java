@@ -428,6 +428,23 @@ class SipServerFunctionalTest {
     }
 
     @Test
+    void aRegisterWhoseDigestAnswersAnotherResourceGets400AndRegistersNothing() throws Exception {
+        TestPhone alice = phone("alice", "alice-pw", "udp");
+        alice.send(alice.registerRequest(600));
+        Response challenge = alice.expectFinal();
+        assertEquals(401, challenge.getStatusCode());
+        Request again = alice.registerRequest(600);
+        // a good answer, but computed for another registrar (RFC 2617 §3.2.2.5)
+        again.addHeader(alice.authorization(challenge, DigestAlgorithm.SHA_256, Request.REGISTER, "sip:127.0.0.99",
+                "alice-pw", false));
+        alice.send(again);
+        Response r = alice.expectFinal();
+        assertEquals(400, r.getStatusCode(), r.toString());
+        assertTrue(store.locations().lookup("alice@127.0.0.1").isEmpty(), "registered on an answer for another resource");
+        assertEquals(200, alice.register(600, DigestAlgorithm.SHA_256).getStatusCode(), "the right answer still registers");
+    }
+
+    @Test
     void digestAnswerForAnotherRequestUriGets400() throws Exception {
         TestPhone alice = registered("alice", "udp");
         TestPhone bob = registered("bob", "udp");
