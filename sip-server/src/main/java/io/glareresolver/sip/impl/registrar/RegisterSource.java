@@ -49,15 +49,22 @@ final class RegisterSource {
     }
 
     /**
-     * The flow to keep for a Contact: {@code source.text()} if the Contact's host or port is not the
-     * source (behind a NAT), else null. RFC 5626 §5.2: the registrar stores "the flow on which the
-     * REGISTER request was received"; a Contact that is not a SIP URI keeps none.
+     * The flow to keep for a Contact: {@code source.text()} when the phone is behind a NAT, else
+     * null. Behind a NAT means (Kamailio {@code nat_uac_test} 1/2/16): the Contact names another host
+     * than the one the REGISTER came from, or the REGISTER's own Via was not where it came from (a
+     * NAT rewrote the address or port on the way). A Contact on another port of the very host whose
+     * Via was honest is a registration on behalf of a UA there (one socket registers, another
+     * answers: a PBX's or a test generator's users) and is reached as registered. RFC 5626 §5.2: the
+     * registrar stores "the flow on which the REGISTER request was received"; a Contact that is not
+     * a SIP URI keeps none.
      */
-    static String receivedFlow(Flow source, URI contact) {
+    static String receivedFlow(Flow source, URI contact, ViaHeader via) {
         if (!(contact instanceof SipURI sip)) {
             return null;
         }
-        return source.differsFrom(sip.getHost(), sip.getPort()) ? source.text() : null;
+        boolean otherHost = source.differsFrom(sip.getHost(), source.port());
+        boolean viaRewritten = via == null || source.differsFrom(via.getHost(), via.getPort());
+        return otherHost || viaRewritten ? source.text() : null;
     }
 
     /** The REGISTER's Path values, top first (RFC 3327 §5.3), each as {@code <uri>} text. */

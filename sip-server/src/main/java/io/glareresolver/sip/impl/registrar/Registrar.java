@@ -148,7 +148,8 @@ public final class Registrar {
                 }
                 float q = c.getQValue();
                 URI contactUri = c.getAddress().getURI();
-                String received = path.isEmpty() ? RegisterSource.receivedFlow(source, contactUri) : null;
+                String received = path.isEmpty() ? RegisterSource.receivedFlow(source, contactUri,
+                        (javax.sip.header.ViaHeader) req.getHeader(javax.sip.header.ViaHeader.NAME)) : null;
                 changes.add(new LocationTable.Change(contactUri.toString(), d.seconds(), supported,
                         q >= 0f && q <= 1f ? q : Binding.NO_Q, received, RegisterSource.instance(c),
                         RegisterSource.regId(c), path));
