@@ -260,21 +260,9 @@ public final class SettingsReader {
 
     /** Trusted peers: a list, or one string of comma-separated entries ({@link TrustedPeer#parse}). */
     static List<TrustedPeer> peers(Object raw) {
-        Collection<?> items;
-        if (raw instanceof Object[] a) {
-            items = List.of(a);
-        } else if (raw instanceof Collection<?> c) {
-            items = c;
-        } else {
-            items = List.of(String.valueOf(raw).split(","));
-        }
         List<TrustedPeer> peers = new ArrayList<>();
         java.util.Set<String> names = new java.util.HashSet<>();
-        for (Object o : items) {
-            String entry = String.valueOf(o).trim();
-            if (entry.isEmpty()) {
-                continue;
-            }
+        for (String entry : items(raw)) {
             TrustedPeer p = TrustedPeer.parse(entry);
             if (!names.add(p.name())) {
                 throw new IllegalArgumentException("two peers named '" + p.name() + "'");
@@ -304,20 +292,8 @@ public final class SettingsReader {
     }
 
     static Set<Transport> transports(Object raw) {
-        Collection<?> items;
-        if (raw instanceof Object[] a) {
-            items = List.of(a);
-        } else if (raw instanceof Collection<?> c) {
-            items = c;
-        } else {
-            items = List.of(String.valueOf(raw).split("[,\\s]+"));
-        }
         Set<Transport> set = EnumSet.noneOf(Transport.class);
-        for (Object o : items) {
-            String t = String.valueOf(o).trim();
-            if (t.isEmpty()) {
-                continue;
-            }
+        for (String t : items(raw)) {
             set.add(Transport.parse(t).orElseThrow(
                     () -> new IllegalArgumentException("unknown transport '" + t + "' (udp, tcp, tls)")));
         }

@@ -109,6 +109,21 @@ class ForkingTest {
         }
     }
 
+    /** Alice calls bob, whose desk phone (UDP) and other phone both ring: the scenario of most tests here. */
+    record BobsPhones(TestPhone alice, TestPhone.Call call, TestPhone desk, ServerTransaction deskSt, TestPhone other,
+                      ServerTransaction otherSt) {
+    }
+
+    BobsPhones aliceCallsBobsTwoPhones(String otherTransport) throws Exception {
+        TestPhone alice = registered("alice", "udp", -1);
+        TestPhone desk = registered("bob", "udp", -1);
+        TestPhone other = registered("bob", otherTransport, -1);
+        TestPhone.Call call = alice.invite("bob", SDP_A, true);
+        ServerTransaction deskSt = desk.serverTransaction(desk.expectRequest(Request.INVITE));
+        ServerTransaction otherSt = other.serverTransaction(other.expectRequest(Request.INVITE));
+        return new BobsPhones(alice, call, desk, deskSt, other, otherSt);
+    }
+
     @Test
     void bothPhonesRingAndTheFirstToAnswerGetsTheCall() throws Exception {
         TestPhone alice = registered("alice", "udp", -1);
@@ -140,12 +155,12 @@ class ForkingTest {
 
     @Test
     void aBusyPhoneDoesNotEndTheCallWhileTheOtherRings() throws Exception {
-        TestPhone alice = registered("alice", "udp", -1);
-        TestPhone desk = registered("bob", "udp", -1);
-        TestPhone softphone = registered("bob", "udp", -1);
-        alice.invite("bob", SDP_A, true);
-        ServerTransaction deskSt = desk.serverTransaction(desk.expectRequest(Request.INVITE));
-        ServerTransaction softSt = softphone.serverTransaction(softphone.expectRequest(Request.INVITE));
+        BobsPhones bob = aliceCallsBobsTwoPhones("udp");
+        TestPhone alice = bob.alice();
+        TestPhone desk = bob.desk();
+        TestPhone softphone = bob.other();
+        ServerTransaction deskSt = bob.deskSt();
+        ServerTransaction softSt = bob.otherSt();
         desk.respond(deskSt, 486, null);
         softphone.respond(softSt, 180, null);
         alice.expectStatus(180);
@@ -156,12 +171,12 @@ class ForkingTest {
 
     @Test
     void withoutAnAnswerTheCallerGetsTheLowestClassNotA503() throws Exception {
-        TestPhone alice = registered("alice", "udp", -1);
-        TestPhone desk = registered("bob", "udp", -1);
-        TestPhone softphone = registered("bob", "udp", -1);
-        alice.invite("bob", SDP_A, true);
-        ServerTransaction deskSt = desk.serverTransaction(desk.expectRequest(Request.INVITE));
-        ServerTransaction softSt = softphone.serverTransaction(softphone.expectRequest(Request.INVITE));
+        BobsPhones bob = aliceCallsBobsTwoPhones("udp");
+        TestPhone alice = bob.alice();
+        TestPhone desk = bob.desk();
+        TestPhone softphone = bob.other();
+        ServerTransaction deskSt = bob.deskSt();
+        ServerTransaction softSt = bob.otherSt();
         desk.respond(deskSt, 503, null);
         softphone.respond(softSt, 486, null);
         assertEquals(486, alice.expectResponse(ForkingTest::isInviteFinal).getStatusCode());
@@ -178,12 +193,12 @@ class ForkingTest {
 
     @Test
     void a6xxEndsTheCallAndCancelsTheRingingPhone() throws Exception {
-        TestPhone alice = registered("alice", "udp", -1);
-        TestPhone desk = registered("bob", "udp", -1);
-        TestPhone softphone = registered("bob", "udp", -1);
-        alice.invite("bob", SDP_A, true);
-        ServerTransaction deskSt = desk.serverTransaction(desk.expectRequest(Request.INVITE));
-        ServerTransaction softSt = softphone.serverTransaction(softphone.expectRequest(Request.INVITE));
+        BobsPhones bob = aliceCallsBobsTwoPhones("udp");
+        TestPhone alice = bob.alice();
+        TestPhone desk = bob.desk();
+        TestPhone softphone = bob.other();
+        ServerTransaction deskSt = bob.deskSt();
+        ServerTransaction softSt = bob.otherSt();
         desk.respond(deskSt, 180, null);
         alice.expectStatus(180);
         softphone.respond(softSt, 603, null);
@@ -194,12 +209,13 @@ class ForkingTest {
 
     @Test
     void theCallersCancelReachesEveryRingingPhone() throws Exception {
-        TestPhone alice = registered("alice", "udp", -1);
-        TestPhone desk = registered("bob", "udp", -1);
-        TestPhone softphone = registered("bob", "tcp", -1);
-        TestPhone.Call call = alice.invite("bob", SDP_A, true);
-        ServerTransaction deskSt = desk.serverTransaction(desk.expectRequest(Request.INVITE));
-        ServerTransaction softSt = softphone.serverTransaction(softphone.expectRequest(Request.INVITE));
+        BobsPhones bob = aliceCallsBobsTwoPhones("tcp");
+        TestPhone alice = bob.alice();
+        TestPhone desk = bob.desk();
+        TestPhone softphone = bob.other();
+        ServerTransaction deskSt = bob.deskSt();
+        ServerTransaction softSt = bob.otherSt();
+        TestPhone.Call call = bob.call();
         desk.respond(deskSt, 180, null);
         softphone.respond(softSt, 180, null);
         alice.expectStatus(180);
