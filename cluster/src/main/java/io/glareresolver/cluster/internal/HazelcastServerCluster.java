@@ -20,7 +20,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
-import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -86,8 +86,8 @@ public final class HazelcastServerCluster implements ServerCluster, AutoCloseabl
     private final AtomicLong unavailable = new AtomicLong();
     private final AtomicLong lastWarning = new AtomicLong(System.nanoTime() - WARN_INTERVAL_NANOS);
 
-    /** Live members by node name (this one among them). */
-    private volatile Map<String, UUID> liveNodes = Map.of();
+    /** Names of the live members (this one among them), as of the last membership event. */
+    private volatile Set<String> liveNodes = Set.of();
     /** Announced addresses of the other live nodes: what {@link #isNode} reads. */
     private volatile List<NodeAddress> peers = List.of();
 
@@ -121,7 +121,7 @@ public final class HazelcastServerCluster implements ServerCluster, AutoCloseabl
             }
         });
         this.nodesRegistration = nodes.addEntryListener(new NodesListener());
-        refresh(member.getCluster().getMembers());
+        refresh(members());
     }
 
     @Override
@@ -133,7 +133,7 @@ public final class HazelcastServerCluster implements ServerCluster, AutoCloseabl
     public void announce(String sipUri) {
         try {
             nodes.put(self, sipUri == null ? "" : sipUri);
-            refresh(member.getCluster().getMembers());
+            refresh(members());
         } catch (RuntimeException e) {
             LOG.warn("could not announce {} to the cluster: {}", sipUri, e.toString());
         }
@@ -163,6 +163,7 @@ public final class HazelcastServerCluster implements ServerCluster, AutoCloseabl
     public List<Registration.Binding> bindingsElsewhere(String aor) throws ClusterUnavailableException {
         long deadline = System.nanoTime() + timeoutNanos;
         Map<String, CompletableFuture<String>> reads = new LinkedHashMap<>();
+        requireRunning("bindings of " + aor);
         try {
             for (String node : knownNodes()) {
                 if (!node.equals(self)) {
@@ -217,6 +218,7 @@ public final class HazelcastServerCluster implements ServerCluster, AutoCloseabl
         String key = PairClaim.key(aorA, aorB);
         long deadline = System.nanoTime() + timeoutNanos;
         String mine = PairClaim.of(self, callId).encode();
+        requireRunning("claim of " + aorA + " and " + aorB);
         for (int attempt = 0; attempt < CAS_ATTEMPTS; attempt++) {
             String current = bounded("claim of " + aorA + " and " + aorB,
                     () -> pairs.putIfAbsent(key, mine, ClusterMemberConfig.PAIR_TTL_SECONDS, TimeUnit.SECONDS),
@@ -225,7 +227,7 @@ public final class HazelcastServerCluster implements ServerCluster, AutoCloseabl
                 return self;
             }
             PairClaim held = decodeClaim(key, current);
-            if (held != null && (held.owner().equals(self) || liveNodes.containsKey(held.owner()))) {
+            if (held != null && (held.owner().equals(self) || isLive(held.owner()))) {
                 if (held.callIds().contains(callId)
                         || bounded("claim of " + aorA + " and " + aorB,
                                 () -> pairs.replace(key, current, held.with(callId).encode()), deadline, true)) {
@@ -280,7 +282,7 @@ public final class HazelcastServerCluster implements ServerCluster, AutoCloseabl
 
     @Override
     public Optional<String> sipUriOf(String node) {
-        if (!liveNodes.containsKey(node)) {
+        if (!isLive(node)) {
             return Optional.empty();
         }
         String uri = nodes.get(node);
@@ -300,7 +302,7 @@ public final class HazelcastServerCluster implements ServerCluster, AutoCloseabl
     @Override
     public ClusterStatus status() {
         List<String> members = new ArrayList<>();
-        for (Member m : member.getCluster().getMembers()) {
+        for (Member m : members()) {
             String name = nodeOf(m);
             String uri = nodes.get(name);
             members.add(name + " " + (uri == null || uri.isEmpty() ? "-" : uri));
@@ -325,10 +327,33 @@ public final class HazelcastServerCluster implements ServerCluster, AutoCloseabl
         return aor + '\n' + node;
     }
 
+    /**
+     * True if {@code node} is a member now. Read from the member list itself, not from the cache
+     * the membership events keep: a claim must not wait for the event of a member's departure
+     * (delivered later, on an event thread) to take over that member's pairs.
+     */
+    private boolean isLive(String node) {
+        for (Member m : members()) {
+            if (node.equals(m.getAttribute(ClusterMemberConfig.NODE_ATTRIBUTE))) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** The live members (a local read); none when this node's member is down. */
+    private Set<Member> members() {
+        try {
+            return member.getCluster().getMembers();
+        } catch (RuntimeException e) {
+            return Set.of();
+        }
+    }
+
     /** Every node that ever announced itself, and every live one. */
     private Set<String> knownNodes() {
         Set<String> known = new TreeSet<>(nodes.keySet());
-        known.addAll(liveNodes.keySet());
+        known.addAll(liveNodes);
         return known;
     }
 
@@ -341,20 +366,20 @@ public final class HazelcastServerCluster implements ServerCluster, AutoCloseabl
     }
 
     private synchronized void refresh(Set<Member> members) {
-        Map<String, UUID> live = new HashMap<>();
+        Set<String> live = new HashSet<>();
         for (Member m : members) {
             String name = m.getAttribute(ClusterMemberConfig.NODE_ATTRIBUTE);
             if (name != null) {
-                live.put(name, m.getUuid());
+                live.add(name);
             }
         }
         List<NodeAddress> others = new ArrayList<>();
-        for (String name : live.keySet()) {
+        for (String name : live) {
             if (!name.equals(self)) {
                 NodeAddress.of(nodes.get(name)).ifPresent(others::add);
             }
         }
-        liveNodes = Map.copyOf(live);
+        liveNodes = Set.copyOf(live);
         peers = List.copyOf(new LinkedHashSet<>(others));
     }
 
@@ -378,6 +403,13 @@ public final class HazelcastServerCluster implements ServerCluster, AutoCloseabl
         } catch (RuntimeException e) {
             LOG.warn("claim of pair {} is unreadable, taken over: {}", key.replace('\n', ' '), e.toString());
             return null;
+        }
+    }
+
+    /** A member that is down reads its local replicas still (the node names): no answer is better. */
+    private void requireRunning(String what) throws ClusterUnavailableException {
+        if (!member.getLifecycleService().isRunning()) {
+            throw unavailable(what, "this node's cluster member is not running", null, true);
         }
     }
 
@@ -432,37 +464,37 @@ public final class HazelcastServerCluster implements ServerCluster, AutoCloseabl
     private final class NodesListener implements EntryListener<String, String> {
         @Override
         public void entryAdded(EntryEvent<String, String> event) {
-            refresh(member.getCluster().getMembers());
+            refresh(members());
         }
 
         @Override
         public void entryUpdated(EntryEvent<String, String> event) {
-            refresh(member.getCluster().getMembers());
+            refresh(members());
         }
 
         @Override
         public void entryRemoved(EntryEvent<String, String> event) {
-            refresh(member.getCluster().getMembers());
+            refresh(members());
         }
 
         @Override
         public void entryEvicted(EntryEvent<String, String> event) {
-            refresh(member.getCluster().getMembers());
+            refresh(members());
         }
 
         @Override
         public void entryExpired(EntryEvent<String, String> event) {
-            refresh(member.getCluster().getMembers());
+            refresh(members());
         }
 
         @Override
         public void mapCleared(MapEvent event) {
-            refresh(member.getCluster().getMembers());
+            refresh(members());
         }
 
         @Override
         public void mapEvicted(MapEvent event) {
-            refresh(member.getCluster().getMembers());
+            refresh(members());
         }
     }
 }

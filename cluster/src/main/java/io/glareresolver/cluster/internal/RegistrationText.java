@@ -16,7 +16,8 @@ import java.util.List;
  *
  * <p>Layout: line 1 the format version {@code 1}, line 2 the endpoint ID, then one line per
  * binding with ten {@code |}-separated fields, each {@link FieldText#escape escaped}:
- * {@code contact|expiresAt-millis|supported-list|callId|cseq|q|received|instance|regId|path-list}.
+ * {@code contact|expiresAt|supported-list|callId|cseq|q|received|instance|regId|path-list}
+ * ({@link #expiry(Instant) expiresAt} in epoch milliseconds).
  */
 public final class RegistrationText {
 
@@ -33,7 +34,7 @@ public final class RegistrationText {
         for (Binding b : registration.bindings()) {
             out.append('\n')
                     .append(FieldText.escape(b.contact())).append('|')
-                    .append(b.expiresAt().toEpochMilli()).append('|')
+                    .append(expiry(b.expiresAt())).append('|')
                     .append(FieldText.list(new java.util.TreeSet<>(b.supported()))).append('|')
                     .append(FieldText.escape(b.callId())).append('|')
                     .append(b.cseq()).append('|')
@@ -64,7 +65,7 @@ public final class RegistrationText {
                 throw new IllegalArgumentException("a binding has " + f.size() + " fields, not " + FIELDS);
             }
             bindings.add(new Binding(FieldText.unescape(f.get(0)),
-                    Instant.ofEpochMilli(Long.parseLong(f.get(1))),
+                    expiry(f.get(1)),
                     new LinkedHashSet<>(FieldText.unlist(f.get(2))),
                     FieldText.unescape(f.get(3)),
                     Long.parseLong(f.get(4)),
@@ -75,5 +76,28 @@ public final class RegistrationText {
                     FieldText.unlist(f.get(9))));
         }
         return new Registration(aor, endpointId, bindings);
+    }
+
+    /**
+     * Epoch milliseconds, and the nanoseconds within the millisecond after a dot when there are
+     * any ({@code 1765099142560.577181}): a reader that wants only the millis parses up to the dot,
+     * and a decoded binding still equals the published one.
+     */
+    static String expiry(Instant at) {
+        long millis = at.getEpochSecond() * 1000 + at.getNano() / 1_000_000;
+        int nanos = at.getNano() % 1_000_000;
+        return nanos == 0 ? Long.toString(millis) : millis + "." + String.format("%06d", nanos);
+    }
+
+    static Instant expiry(String field) {
+        int dot = field.indexOf('.');
+        if (dot < 0) {
+            return Instant.ofEpochMilli(Long.parseLong(field));
+        }
+        String nanos = field.substring(dot + 1);
+        if (nanos.length() != 6) {
+            throw new IllegalArgumentException("expiry nanoseconds must be 6 digits: " + field);
+        }
+        return Instant.ofEpochMilli(Long.parseLong(field.substring(0, dot))).plusNanos(Integer.parseInt(nanos));
     }
 }
