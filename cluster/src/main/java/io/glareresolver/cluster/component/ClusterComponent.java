@@ -32,9 +32,10 @@ import org.slf4j.LoggerFactory;
  * configuration (policy REQUIRE): without {@code etc/io.glareresolver.cluster.cfg} there is no
  * service and the SIP server stays one node in memory. A changed configuration restarts the
  * component, and with it the member (no {@code @Modified}: the member's address, port and cluster
- * cannot change while it runs).
+ * cannot change while it runs). Immediate: the member joins when the configuration arrives, not
+ * when the first SIP request asks for the service, so the other nodes see this one from the start.
  */
-@Component(service = ServerCluster.class, configurationPid = ClusterSettings.PID,
+@Component(service = ServerCluster.class, immediate = true, configurationPid = ClusterSettings.PID,
         configurationPolicy = ConfigurationPolicy.REQUIRE)
 @Designate(ocd = ClusterConfig.class)
 public final class ClusterComponent implements ServerCluster {

@@ -36,8 +36,11 @@ public final class ClusterMemberConfig {
         config.setProperty("hazelcast.logging.type", "slf4j");
         config.setProperty("hazelcast.phone.home.enabled", "false");
         config.setProperty("hazelcast.shutdownhook.enabled", "false");
-        // bind the configured interface only, not every address of the host
+        // bind the configured address only, not every address of the host; named as the local address
+        // rather than as an interface pattern, so that any address routed to this host works (on
+        // Linux 127.0.0.2 is no interface's address, yet reachable: two nodes on one machine)
         config.setProperty("hazelcast.socket.bind.any", "false");
+        config.setProperty("hazelcast.local.localAddress", settings.address());
         // a node killed with -9 leaves the member list after 10 s without heartbeat (default 60 s):
         // until then its claims hold and INVITEs relayed to it fail
         config.setProperty("hazelcast.heartbeat.interval.seconds", "1");
@@ -48,7 +51,6 @@ public final class ClusterMemberConfig {
 
         NetworkConfig network = config.getNetworkConfig();
         network.setPort(settings.port()).setPortAutoIncrement(false).setPortCount(1);
-        network.getInterfaces().setEnabled(true).setInterfaces(List.of(settings.address()));
         JoinConfig join = network.getJoin();
         join.getMulticastConfig().setEnabled(false);
         join.getAutoDetectionConfig().setEnabled(false);

@@ -111,6 +111,7 @@ public final class HazelcastServerCluster implements ServerCluster, AutoCloseabl
         this.membershipRegistration = member.getCluster().addMembershipListener(new MembershipListener() {
             @Override
             public void memberAdded(MembershipEvent event) {
+                LOG.info("cluster member {} joined: {} node(s) live", nodeOf(event.getMember()), event.getMembers().size());
                 refresh(event.getMembers());
             }
 
