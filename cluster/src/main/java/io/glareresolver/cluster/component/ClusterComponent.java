@@ -58,7 +58,15 @@ public final class ClusterComponent implements ServerCluster {
                     settings.memberAddress(), settings.clusterName(), settings.members(), e.toString());
             throw new IllegalStateException("cluster member could not start on " + settings.memberAddress(), e);
         }
-        cluster = new HazelcastServerCluster(member, settings, Clock.systemUTC());
+        try {
+            cluster = new HazelcastServerCluster(member, settings, Clock.systemUTC());
+        } catch (RuntimeException e) {
+            // SCR calls no deactivate after a failed activate: the member must not outlive it
+            member.shutdown();
+            LOG.error("cluster member on {} started but its maps could not be opened: {}", settings.memberAddress(),
+                    e.toString());
+            throw e;
+        }
         List<String> seen = cluster.status().members();
         LOG.info("cluster {} joined as node {} ({}), {} member(s) seen: {}", settings.clusterName(),
                 settings.nodeName(), settings.memberAddress(), seen.size(), seen);
