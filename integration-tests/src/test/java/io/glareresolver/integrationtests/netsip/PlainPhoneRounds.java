@@ -76,11 +76,20 @@ public final class PlainPhoneRounds {
      */
     public static Result run(String proxy, String domain, SipUser a, SipUser b, String algorithm, int rounds,
                              int roundMs) {
+        return run(proxy, proxy, domain, a, b, algorithm, rounds, roundMs);
+    }
+
+    /**
+     * The same with each phone on its own server: {@code a} registers with and calls through
+     * {@code proxyA}, {@code b} through {@code proxyB} (two nodes of a cluster serving one domain).
+     */
+    public static Result run(String proxyA, String proxyB, String domain, SipUser a, SipUser b, String algorithm,
+                             int rounds, int roundMs) {
         long start = System.currentTimeMillis() + 3000; // both registered by then
         Duration timeout = Duration.ofMillis(3000L + (long) rounds * roundMs + 20_000);
-        CompletableFuture<Run> first = CompletableFuture.supplyAsync(() -> phone(proxy, domain, a, b, algorithm, start,
+        CompletableFuture<Run> first = CompletableFuture.supplyAsync(() -> phone(proxyA, domain, a, b, algorithm, start,
                 rounds, roundMs, timeout));
-        CompletableFuture<Run> second = CompletableFuture.supplyAsync(() -> phone(proxy, domain, b, a, algorithm, start,
+        CompletableFuture<Run> second = CompletableFuture.supplyAsync(() -> phone(proxyB, domain, b, a, algorithm, start,
                 rounds, roundMs, timeout));
         Run ra = first.join();
         Run rb = second.join();

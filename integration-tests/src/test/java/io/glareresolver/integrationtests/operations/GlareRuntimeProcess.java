@@ -51,6 +51,8 @@ final class GlareRuntimeProcess implements AutoCloseable {
 
     final Path home;
     final Path log;
+    final String host;
+    final String domain;
     final int httpPort;
     final int sipPort;
     final String password;
@@ -59,9 +61,12 @@ final class GlareRuntimeProcess implements AutoCloseable {
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
     private int commands;
 
-    private GlareRuntimeProcess(Path home, Path log, int httpPort, int sipPort, Process process) throws Exception {
+    private GlareRuntimeProcess(Path home, Path log, String host, String domain, int httpPort, int sipPort,
+                                Process process) throws Exception {
         this.home = home;
         this.log = log;
+        this.host = host;
+        this.domain = domain;
         this.httpPort = httpPort;
         this.sipPort = sipPort;
         this.process = process;
@@ -73,40 +78,64 @@ final class GlareRuntimeProcess implements AutoCloseable {
 
     /** Starts a fresh copy under {@code work} with these SIP users; returns once the SIP server and the console are up. */
     static GlareRuntimeProcess start(Path work, SipUser... users) throws Exception {
+        Path home = prepare(work, users);
+        int sip = freeSipPort("127.0.0.1");
+        Files.writeString(home.resolve("etc/io.glareresolver.sip.server.cfg"), "port = " + sip + "\n");
+        return launch(work, home, "127.0.0.1", "127.0.0.1", sip, freeTcpPort(), "runtime.log");
+    }
+
+    /**
+     * Starts one node of a cluster under {@code work}: SIP on {@code host} (a free port), serving
+     * {@code domain}, with these lines as its {@code etc/io.glareresolver.cluster.cfg}.
+     */
+    static GlareRuntimeProcess startNode(Path work, String host, String domain, String clusterCfg, SipUser... users)
+            throws Exception {
+        Path home = prepare(work, users);
+        int sip = freeSipPort(host);
+        Files.writeString(home.resolve("etc/io.glareresolver.sip.server.cfg"),
+                "address = " + host + "\nport = " + sip + "\ndomain = " + domain + "\n");
+        Files.writeString(home.resolve("etc/io.glareresolver.cluster.cfg"), clusterCfg);
+        return launch(work, home, host, domain, sip, freeTcpPort(), "runtime.log");
+    }
+
+    private static Path prepare(Path work, SipUser... users) throws IOException {
         Path home = work.resolve("glare-runtime");
         deleteTree(home);
         copyRuntime(home);
-        int sip = freeSipPort();
-        int httpPort = freeTcpPort();
-        Files.writeString(home.resolve("etc/io.glareresolver.sip.server.cfg"), "port = " + sip + "\n");
         new SipUsersFile(home.resolve("etc/sip-users.txt"), "glare-resolver").write(users);
-        return launch(work, home, sip, httpPort, "runtime.log");
+        return home;
     }
 
     /** Stops this runtime and starts the same folder again (its etc/, deploy/ and felix-cache/ as they are). */
     GlareRuntimeProcess restart() throws Exception {
         close();
-        return launch(home.getParent(), home, sipPort, httpPort, "runtime-restarted.log");
+        return launch(home.getParent(), home, host, domain, sipPort, httpPort, "runtime-restarted.log");
     }
 
-    private static GlareRuntimeProcess launch(Path work, Path home, int sip, int httpPort, String logName) throws Exception {
+    private static GlareRuntimeProcess launch(Path work, Path home, String host, String domain, int sip, int httpPort,
+                                              String logName) throws Exception {
         Path log = work.resolve(logName);
         ProcessBuilder builder = new ProcessBuilder(home.resolve("bin/start").toString(), "--interactive")
                 .directory(work.toFile()).redirectErrorStream(true).redirectOutput(log.toFile());
         builder.environment().put("JAVA_OPTS", "-Dglare.http.port=" + httpPort);
         builder.environment().put("GLARE_HEAP", "256m");
-        GlareRuntimeProcess r = new GlareRuntimeProcess(home, log, httpPort, sip, builder.start());
-        r.poll("the SIP server listening", () -> r.logText().lines().anyMatch(l -> l.contains("SIP server listening on") && l.contains("127.0.0.1:" + sip)));
+        GlareRuntimeProcess r = new GlareRuntimeProcess(home, log, host, domain, httpPort, sip, builder.start());
+        r.poll("the SIP server listening", () -> r.logText().lines().anyMatch(l -> l.contains("SIP server listening on") && l.contains(host + ":" + sip)));
         r.poll("the Web Console answering", () -> r.get("/system/console/bundles.json").statusCode() == 200);
         return r;
     }
 
     String sipHost() {
-        return "127.0.0.1";
+        return host;
     }
 
     String domain() {
-        return "127.0.0.1";
+        return domain;
+    }
+
+    /** {@code host:port} of the SIP server, as a phone's outbound proxy. */
+    String sipAddress() {
+        return host + ":" + sipPort;
     }
 
     String consoleUrl(String path) {
@@ -221,6 +250,12 @@ final class GlareRuntimeProcess implements AutoCloseable {
         return String.join("\n", lines.subList(Math.max(0, lines.size() - 60), lines.size()));
     }
 
+    /** {@code kill -9}: the JVM ends at once, no shutdown hook runs (bin/start execs java, so this is its pid). */
+    void kill() throws InterruptedException {
+        process.destroyForcibly();
+        process.waitFor(30, TimeUnit.SECONDS);
+    }
+
     @Override
     public void close() throws Exception {
         if (process.isAlive()) {
@@ -290,16 +325,20 @@ final class GlareRuntimeProcess implements AutoCloseable {
         }
     }
 
-    private static int freeTcpPort() throws IOException {
-        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+    static int freeTcpPort() throws IOException {
+        return freeTcpPort("127.0.0.1");
+    }
+
+    static int freeTcpPort(String host) throws IOException {
+        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getByName(host))) {
             return socket.getLocalPort();
         }
     }
 
-    private static int freeSipPort() throws IOException {
+    private static int freeSipPort(String host) throws IOException {
         for (int attempt = 0; attempt < 20; attempt++) {
-            try (DatagramSocket udp = new DatagramSocket(new InetSocketAddress("127.0.0.1", 0));
-                 ServerSocket tcp = new ServerSocket(udp.getLocalPort(), 1, InetAddress.getLoopbackAddress())) {
+            try (DatagramSocket udp = new DatagramSocket(new InetSocketAddress(host, 0));
+                 ServerSocket tcp = new ServerSocket(udp.getLocalPort(), 1, InetAddress.getByName(host))) {
                 return udp.getLocalPort();
             } catch (IOException taken) {
                 // try another
