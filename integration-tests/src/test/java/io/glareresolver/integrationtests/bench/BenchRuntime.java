@@ -46,6 +46,7 @@ final class BenchRuntime implements AutoCloseable {
 
     final Path home;
     final Path log;
+    final String host;
     final int sipPort;
     final long pid;
     private final Process process;
@@ -54,9 +55,10 @@ final class BenchRuntime implements AutoCloseable {
     /** Where the next command's output starts in the log (the log is only appended to). */
     private long scanFrom;
 
-    private BenchRuntime(Path home, Path log, int sipPort, Process process) throws Exception {
+    private BenchRuntime(Path home, Path log, String host, int sipPort, Process process) throws Exception {
         this.home = home;
         this.log = log;
+        this.host = host;
         this.sipPort = sipPort;
         this.process = process;
         this.shell = process.getOutputStream();
@@ -73,14 +75,27 @@ final class BenchRuntime implements AutoCloseable {
      *     per INVITE at {@code info} is not what is measured; DEPENDENCIES.md: logging caps a JAIN-SIP proxy)
      */
     static BenchRuntime start(Path work, String heap, String logLevel, List<SipUser> users) throws Exception {
+        return start(work, heap, logLevel, users, "127.0.0.1", "", "");
+    }
+
+    /**
+     * The same as one node of a cluster: SIP on {@code host}, serving {@code domain} (empty: the
+     * default), with {@code clusterCfg} as {@code etc/io.glareresolver.cluster.cfg} (empty: none).
+     */
+    static BenchRuntime start(Path work, String heap, String logLevel, List<SipUser> users, String host, String domain,
+                              String clusterCfg) throws Exception {
         Path home = work.resolve("glare-runtime");
         deleteTree(home);
         copyRuntime(home);
-        int sip = freeSipPort();
+        int sip = freeSipPort(host);
         int httpPort = freeTcpPort();
-        Files.writeString(home.resolve("etc/io.glareresolver.sip.server.cfg"), "port = " + sip + "\n"
+        Files.writeString(home.resolve("etc/io.glareresolver.sip.server.cfg"), "address = " + host + "\nport = " + sip + "\n"
+                + (domain.isEmpty() ? "" : "domain = " + domain + "\n")
                 // a load generator is one source address: the per-source limit (500/s) would cut it
                 + "limit.requests-per-second = 0\n");
+        if (!clusterCfg.isEmpty()) {
+            Files.writeString(home.resolve("etc/io.glareresolver.cluster.cfg"), clusterCfg);
+        }
         new SipUsersFile(home.resolve("etc/sip-users.txt"), "glare-resolver").write(users.toArray(SipUser[]::new));
         Path log = work.resolve("runtime.log");
         ProcessBuilder builder = new ProcessBuilder(home.resolve("bin/start").toString(), "--interactive")
@@ -90,7 +105,7 @@ final class BenchRuntime implements AutoCloseable {
                 + System.getProperty("glare.bench.serverOpts", "")).strip());
         builder.environment().put("GLARE_HEAP", heap);
         builder.environment().put("GLARE_LOG_LEVEL", logLevel);
-        BenchRuntime r = new BenchRuntime(home, log, sip, builder.start());
+        BenchRuntime r = new BenchRuntime(home, log, host, sip, builder.start());
         r.poll("the glare plugin bound to the SIP server", () -> {
             try {
                 return r.gogoQuiet("glare:status").contains("glare plugin: enabled");
@@ -102,7 +117,7 @@ final class BenchRuntime implements AutoCloseable {
     }
 
     String host() {
-        return "127.0.0.1";
+        return host;
     }
 
     /** Runs one Gogo command in the runtime and returns what it printed (bounded wait). */
@@ -288,16 +303,20 @@ final class BenchRuntime implements AutoCloseable {
         }
     }
 
-    private static int freeTcpPort() throws IOException {
-        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+    static int freeTcpPort() throws IOException {
+        return freeTcpPort("127.0.0.1");
+    }
+
+    static int freeTcpPort(String host) throws IOException {
+        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getByName(host))) {
             return socket.getLocalPort();
         }
     }
 
-    private static int freeSipPort() throws IOException {
+    private static int freeSipPort(String host) throws IOException {
         for (int attempt = 0; attempt < 20; attempt++) {
-            try (DatagramSocket udp = new DatagramSocket(new InetSocketAddress("127.0.0.1", 0));
-                 ServerSocket tcp = new ServerSocket(udp.getLocalPort(), 1, InetAddress.getLoopbackAddress())) {
+            try (DatagramSocket udp = new DatagramSocket(new InetSocketAddress(host, 0));
+                 ServerSocket tcp = new ServerSocket(udp.getLocalPort(), 1, InetAddress.getByName(host))) {
                 return udp.getLocalPort();
             } catch (IOException taken) {
                 // try another

@@ -77,7 +77,9 @@ class TwoNodeClusterIT {
     static final SipUser NORA = new SipUser("cl-nora", "cl-nora-pw-11", 7011);
     static final SipUser GIL = new SipUser("cl-gil", "cl-gil-pw-12", 7012);
     static final SipUser GUS = new SipUser("cl-gus", "cl-gus-pw-13", 7013);
-    static final SipUser[] USERS = {ALICE, BOB, ANN, BEN, PAM, PETE, KIM, KURT, NINA, NED, NORA, GIL, GUS};
+    static final SipUser RITA = new SipUser("cl-rita", "cl-rita-pw-14", 7014);
+    static final SipUser REX = new SipUser("cl-rex", "cl-rex-pw-15", 7015);
+    static final SipUser[] USERS = {ALICE, BOB, ANN, BEN, PAM, PETE, KIM, KURT, NINA, NED, NORA, GIL, GUS, RITA, REX};
 
     static GlareRuntimeProcess node1;
     static GlareRuntimeProcess node2;
@@ -288,12 +290,74 @@ class TwoNodeClusterIT {
     }
 
     /**
+     * Hot undeploy and deploy of the glare plugin on node 2, then a stop and start of the cluster
+     * bundle on node 1: no registration is lost on either node. While node 1 is out of the cluster
+     * rita registers again there (a new phone, a new contact); once the bundle is started again node
+     * 1 republishes its registrations and node 2 reaches rita's new phone.
+     */
+    @Test
+    @Order(5)
+    @Timeout(value = 180, unit = TimeUnit.SECONDS)
+    void redeployingThePluginAndRestartingTheClusterBundleKeepRegistrations() throws Exception {
+        GlareEndpoint rita = registered(RITA, node1);
+        GlareEndpoint rex = registered(REX, node2);
+        node2.poll("rita's binding seen by node 2", () -> gogo(node2, "sip:registrations").contains(rita.aor()));
+
+        node2.deletePlugin();
+        node2.awaitPluginPage(false);
+        assertRegistered(node2, rita, rex);
+        node2.deployPlugin(GlareRuntimeProcess.PLUGIN_JAR);
+        node2.awaitPluginPage(true);
+        assertRegistered(node2, rita, rex);
+
+        String cluster = bundleId(node1, "io.glareresolver.cluster");
+        gogo(node1, "stop " + cluster);
+        node2.poll("node 2 alone in its cluster view", () -> !node2.data().contains("cl-node-1 sip:"));
+        assertRegistered(node1, rita);
+        rita.close();
+        INCOMING.get(RITA.name()).clear();
+        GlareEndpoint ritaAgain = registered(RITA, node1);
+        String newContact = ritaAgain.contact();
+        node1.poll("rita's new phone registered on node 1", () -> gogo(node1, "sip:registrations").contains(newContact));
+
+        gogo(node1, "start " + cluster);
+        for (GlareRuntimeProcess node : List.of(node1, node2)) {
+            node.poll("both nodes in the cluster again", () -> {
+                String d = node.data();
+                return d.contains("cl-node-1 sip:" + node1.sipAddress()) && d.contains("cl-node-2 sip:" + node2.sipAddress());
+            });
+        }
+        node2.poll("rita's new phone seen by node 2", () -> gogo(node2, "sip:registrations").contains(newContact));
+        CallHandle call = rex.prepareCall(user(ritaAgain)).send();
+        CallResult r = call.result().get(WAIT.toMillis(), TimeUnit.MILLISECONDS);
+        assertTrue(r.established(), "rex (node 2) reached rita's new phone: " + r + "\n" + call.trace());
+        nextIncoming(RITA).hangUp();
+        assertEquals(State.CLOSED, call.ended().get(WAIT.toMillis(), TimeUnit.MILLISECONDS).state(), call.trace().toString());
+    }
+
+    private static void assertRegistered(GlareRuntimeProcess node, GlareEndpoint... phones) {
+        String regs = gogo(node, "sip:registrations");
+        for (GlareEndpoint ep : phones) {
+            assertTrue(regs.contains(ep.aor()), ep.aor() + " registered as seen by " + node.sipAddress() + ":\n" + regs);
+        }
+    }
+
+    /** The id of the bundle with this symbolic name, from {@code lb -s}. */
+    private static String bundleId(GlareRuntimeProcess node, String symbolicName) {
+        String lb = gogo(node, "lb -s");
+        Matcher m = Pattern.compile("(?m)^\\s*(\\d+)\\s*\\|[^|]*\\|[^|]*\\|\\s*" + Pattern.quote(symbolicName) + "\\s*\\(")
+                .matcher(lb);
+        assertTrue(m.find(), symbolicName + " in\n" + lb);
+        return m.group(1);
+    }
+
+    /**
      * {@code kill -9} of node 2 (no shutdown, its member just gone): the bindings registered through
      * node 2 were copied to node 1 (backup count 1) and are reached through node 1; the calls set up
      * through node 1 before the kill end normally, one of them with a phone registered on node 2.
      */
     @Test
-    @Order(5)
+    @Order(6)
     @Timeout(value = 180, unit = TimeUnit.SECONDS)
     void afterKillNineOfNodeTwoItsBindingsAreReachedThroughNodeOneAndCallsThereGoOn() throws Exception {
         GlareEndpoint kim = registered(KIM, node1);

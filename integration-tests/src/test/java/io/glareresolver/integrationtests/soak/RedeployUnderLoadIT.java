@@ -153,11 +153,14 @@ class RedeployUnderLoadIT {
             generators.add(t);
         }
         Path rebuilt = work.resolve("glare-bundle-rebuilt.jar");
+        // counted from the instant of the last replacement: the lanes holding a call across it go on at
+        // once, and a count read after they did would wait for their next hold (bounded by 30 s) instead
+        long[] since = {SET_UP.get(), CROSSINGS_CLEAR.get()};
         for (int n = 1; n <= REDEPLOYS && System.nanoTime() < deadline; n++) {
             // load between two replacements: every call lane has set up a call, and several crossings
             // ended clear of any replacement, since the last one
-            long calls = SET_UP.get();
-            long clear = CROSSINGS_CLEAR.get();
+            long calls = since[0];
+            long clear = since[1];
             runtime.poll("load between replacements", () -> SET_UP.get() >= calls + CALL_LANES
                     && CROSSINGS_CLEAR.get() >= clear + CLEAR_BETWEEN * CROSS_LANES || FAILURES.get() > 0);
             String version = "0.1.0.redeploy" + n;
@@ -174,6 +177,8 @@ class RedeployUnderLoadIT {
             CLEAR_SINCE_LAST.set(0);
             LAST_WINDOW_END.set(to);
             OPEN_WINDOW.set(0);
+            since[0] = SET_UP.get();
+            since[1] = CROSSINGS_CLEAR.get();
             REPLACED.incrementAndGet();
             assertRegistered("after replacement " + n, aors);
             LOG.info("REDEPLOY {} ({}): applied in {} ms; calls {} (+{} across a replacement), crossings {} clear / {} overlapping,"
