@@ -60,8 +60,10 @@ public final class ClusterMemberConfig {
         }
         join.getTcpIpConfig().setEnabled(true).setMembers(members);
 
+        // bindings may be read from this member's backup copy: a synchronous backup is as current as
+        // the owner once a publish returned, and a lookup then needs no other member (nor its answer)
         config.addMapConfig(new MapConfig(ClusterMaps.BINDINGS).setBackupCount(settings.backupCount())
-                .setAsyncBackupCount(0));
+                .setAsyncBackupCount(0).setReadBackupData(true));
         config.addMapConfig(new MapConfig(ClusterMaps.PAIRS).setBackupCount(settings.backupCount())
                 .setAsyncBackupCount(0).setTimeToLiveSeconds(PAIR_TTL_SECONDS));
         return config;

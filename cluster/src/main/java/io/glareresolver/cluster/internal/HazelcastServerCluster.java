@@ -163,20 +163,27 @@ public final class HazelcastServerCluster implements ServerCluster, AutoCloseabl
     @Override
     public List<Registration.Binding> bindingsElsewhere(String aor) throws ClusterUnavailableException {
         long deadline = System.nanoTime() + timeoutNanos;
-        Map<String, CompletableFuture<String>> reads = new LinkedHashMap<>();
+        Map<String, Future<String>> reads = new LinkedHashMap<>();
         requireRunning("bindings of " + aor);
         try {
             for (String node : knownNodes()) {
                 if (!node.equals(self)) {
-                    reads.put(node, bindings.getAsync(bindingKey(aor, node)).toCompletableFuture());
+                    // a blocking get, not getAsync: only get reads this member's backup copy
+                    // (readBackupData), so with the default backup count a lookup is a local read on
+                    // two nodes and goes on while the entry's owner hangs
+                    String key = bindingKey(aor, node);
+                    reads.put(node, waits.submit(() -> bindings.get(key)));
                 }
             }
+        } catch (RejectedExecutionException e) {
+            reads.values().forEach(f -> f.cancel(true));
+            throw unavailable("bindings of " + aor, MAX_WAITING + " operations already waiting for the cluster", e, true);
         } catch (RuntimeException e) {
             throw unavailable("bindings of " + aor, e.toString(), e, true);
         }
         Instant now = clock.instant();
         List<Registration.Binding> found = new ArrayList<>();
-        for (Map.Entry<String, CompletableFuture<String>> read : reads.entrySet()) {
+        for (Map.Entry<String, Future<String>> read : reads.entrySet()) {
             String text = await("bindings of " + aor, read.getValue(), deadline, true);
             if (text != null) {
                 decode(aor, read.getKey(), text).ifPresent(r -> r.bindings().stream()

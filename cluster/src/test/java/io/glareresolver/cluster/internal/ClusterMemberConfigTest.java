@@ -33,6 +33,8 @@ class ClusterMemberConfigTest {
         assertEquals("false", config.getProperty("hazelcast.shutdownhook.enabled"));
         assertEquals("sip-2", config.getMemberAttributeConfig().getAttribute(ClusterMemberConfig.NODE_ATTRIBUTE));
         assertEquals(2, config.getMapConfig(ClusterMaps.BINDINGS).getBackupCount());
+        assertTrue(config.getMapConfig(ClusterMaps.BINDINGS).isReadBackupData(), "lookups read the local backup");
+        assertFalse(config.getMapConfig(ClusterMaps.PAIRS).isReadBackupData(), "claims always go to the owner");
         assertEquals(2, config.getMapConfig(ClusterMaps.PAIRS).getBackupCount());
         assertEquals(300, config.getMapConfig(ClusterMaps.PAIRS).getTimeToLiveSeconds());
     }

@@ -250,6 +250,14 @@ final class GlareRuntimeProcess implements AutoCloseable {
         return String.join("\n", lines.subList(Math.max(0, lines.size() - 60), lines.size()));
     }
 
+    /** {@code kill -STOP} / {@code kill -CONT}: the JVM hangs (as a node across a split looks), then goes on. */
+    void signal(String name) throws Exception {
+        Process kill = new ProcessBuilder("kill", "-" + name, Long.toString(process.pid())).inheritIO().start();
+        if (!kill.waitFor(10, TimeUnit.SECONDS) || kill.exitValue() != 0) {
+            throw new IllegalStateException("kill -" + name + " " + process.pid() + " failed");
+        }
+    }
+
     /** {@code kill -9}: the JVM ends at once, no shutdown hook runs (bin/start execs java, so this is its pid). */
     void kill() throws InterruptedException {
         process.destroyForcibly();

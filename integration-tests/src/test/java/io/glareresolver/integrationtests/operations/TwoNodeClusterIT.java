@@ -156,6 +156,9 @@ class TwoNodeClusterIT {
             assertEquals(State.CLOSED, answered.ended().get(WAIT.toMillis(), TimeUnit.MILLISECONDS).state(),
                     "the BYE reached " + (byeFromCaller ? "alice" : "bob") + ": " + answered.trace());
         }
+        // glare:status shows the cluster as node 2 sees it, with the INVITEs relayed so far
+        String status = gogo(node2, "glare:status");
+        assertTrue(status.contains("cluster glare-it: this node cl-node-2, members 2"), status);
         // node 2 proxied both calls itself (it found alice's binding in the cluster)
         assertEquals(2, OperationsRuntimeIT.occurrences(node2.logText(), "INVITE " + bob.aor() + " -> " + alice.aor()),
                 node2.tail());
@@ -370,6 +373,42 @@ class TwoNodeClusterIT {
         for (GlareEndpoint ep : onNode2) {
             node1.poll(ep.aor() + " seen by node 1", () -> gogo(node1, "sip:registrations").contains(ep.aor()));
         }
+        // node 2 hangs (SIGSTOP, a split as node 1 sees it). Lookups read node 1's backup copies; a
+        // pair claim whose key node 2 owns gets no answer within operation-timeout (500 ms): that
+        // INVITE goes on as a plain RFC 3261 call, counted. Ten pairs: each key is node 2's with
+        // probability 1/2, so at least one is (all ten on node 1: 1 in 1,024). Every call is set up
+        // within a bound.
+        List<GlareEndpoint> targets = new ArrayList<>(List.of(kurt, onNode2.get(0), onNode2.get(1), onNode2.get(2)));
+        for (SipUser u : new SipUser[] {ALICE, BOB, ANN, BEN, GIL, GUS}) {
+            OPEN.stream().filter(ep -> ep.aor().startsWith(u.name() + "@")).reduce((x, y) -> y).ifPresent(targets::add);
+        }
+        long unavailableBefore = number(node1.data(), "unavailable");
+        long pausedAt = System.nanoTime();
+        node2.signal("STOP");
+        try {
+            for (GlareEndpoint callee : targets) {
+                long t0 = System.nanoTime();
+                CallHandle h = kim.prepareCall(user(callee)).send();
+                CallResult r = h.result().get(WAIT.toMillis(), TimeUnit.MILLISECONDS);
+                long ms = (System.nanoTime() - t0) / 1_000_000;
+                assertTrue(r.established(), kim.aor() + " -> " + callee.aor() + " while node 2 hangs: " + r
+                        + "\n" + h.trace());
+                assertTrue(ms < 5_000, kim.aor() + " -> " + callee.aor() + " set up in " + ms + " ms");
+                h.hangUp();
+                assertEquals(State.CLOSED, h.ended().get(WAIT.toMillis(), TimeUnit.MILLISECONDS).state(), h.trace().toString());
+            }
+        } finally {
+            node2.signal("CONT");
+        }
+        long pausedMs = (System.nanoTime() - pausedAt) / 1_000_000;
+        for (BlockingQueue<CallHandle> q : INCOMING.values()) {
+            q.clear();
+        }
+        long unavailable = number(node1.data(), "unavailable") - unavailableBefore;
+        assertTrue(unavailable > 0, "node 1 counted the cluster operations that did not answer: " + unavailable);
+        LOG.info("TWO NODES, node 2 hung (SIGSTOP) for {} ms: {} calls through node 1 set up, {} cluster operations"
+                + " unanswered in time (plain RFC 3261 calls)", pausedMs, targets.size(), unavailable);
+
         CallHandle local = kim.prepareCall(user(kurt)).send();
         assertTrue(local.result().get(WAIT.toMillis(), TimeUnit.MILLISECONDS).established(), local.trace().toString());
         CallHandle across = kurt.prepareCall(user(onNode2.get(0))).send();

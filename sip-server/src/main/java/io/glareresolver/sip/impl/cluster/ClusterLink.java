@@ -73,8 +73,8 @@ public final class ClusterLink {
         long now = System.nanoTime();
         long last = lastLogged.get();
         if (now - last >= LOG_EVERY_NANOS && lastLogged.compareAndSet(last, now)) {
-            LOG.warn("cluster unavailable for {} ({}): handled as one node (plain RFC 3261 proxying, this node's "
-                    + "registrations only); {} such requests so far, logged at most once a minute", what,
+            LOG.warn("cluster unavailable for {} ({}): handled as one node (an INVITE as a plain RFC 3261 call, "
+                    + "to the bindings this node has); {} such requests so far, logged at most once a minute", what,
                     e.getMessage(), n);
         }
     }

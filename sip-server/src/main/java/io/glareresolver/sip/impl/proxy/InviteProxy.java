@@ -208,6 +208,14 @@ public final class InviteProxy {
                 fromPeer.map(p -> ", from peer " + p.name()).orElse(""),
                 fromNode.map(n -> ", relayed by node " + n).orElse(""),
                 peerCallee == null ? "" : ", to peer " + s.peerFor(calleeName).get().name());
+        if (invite.clusterUnavailable) {
+            // the cluster did not answer: the crossing INVITE may be on a node this one cannot hear
+            // from, so no glare rule is applied to half a picture; a plain RFC 3261 call (logged, counted)
+            synchronized (invite) {
+                forward(invite);
+            }
+            return;
+        }
         if (pairNode != null) {
             Optional<String> uri = cluster.current().flatMap(c -> c.sipUriOf(pairNode));
             if (uri.isPresent()) {
@@ -237,7 +245,8 @@ public final class InviteProxy {
      * Claims the pair of parties for this node ({@link io.glareresolver.sip.api.ServerCluster#claimPair}).
      *
      * @return the node that holds it when that is another one; null when this node handles the
-     *         INVITE (also without a cluster, or when the cluster does not answer in time)
+     *         INVITE (also without a cluster, or when the cluster does not answer in time: then
+     *         {@code invite.clusterUnavailable} is set)
      */
     private String claimPair(ProxiedInvite invite) {
         io.glareresolver.sip.api.ServerCluster c = cluster.current().orElse(null);
@@ -250,6 +259,7 @@ public final class InviteProxy {
             return owner.equals(c.nodeName()) ? null : owner;
         } catch (io.glareresolver.sip.api.ClusterUnavailableException e) {
             cluster.actedAsOneNode("the INVITE pair of " + invite.fromAor + " and " + invite.toAor, e);
+            invite.clusterUnavailable = true;
             return null;
         }
     }

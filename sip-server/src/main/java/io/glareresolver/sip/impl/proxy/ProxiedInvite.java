@@ -111,6 +111,8 @@ final class ProxiedInvite implements InitialInvite {
 
     // guarded by this
     Phase phase = Phase.DECIDING;
+    /** The cluster did not answer this INVITE's pair claim: proxied as a plain RFC 3261 call, no interceptor. */
+    boolean clusterUnavailable;
     /** Every branch sent for this INVITE so far, across the q-value groups. */
     final List<Fork> forks = new ArrayList<>();
     /** The q-value groups not tried yet (serial forking, §16.6). */
