@@ -16,7 +16,6 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 
 import org.junit.jupiter.api.Test;
 
@@ -63,10 +62,10 @@ class ClusterBenchIT {
     void oneNodeAgainstTwoNodes() throws Exception {
         Files.createDirectories(OUT);
         long begin = System.nanoTime();
-        List<SipUser> callers = users("kc", 610_000, PAIRS);
-        List<SipUser> callees = users("kr", 620_000, PAIRS);
-        List<SipUser> sideA = users("ka", 630_000, CROSSING_PAIRS);
-        List<SipUser> sideB = users("kb", 640_000, CROSSING_PAIRS);
+        List<SipUser> callers = GlareBenchIT.users("kc", 610_000, PAIRS);
+        List<SipUser> callees = GlareBenchIT.users("kr", 620_000, PAIRS);
+        List<SipUser> sideA = GlareBenchIT.users("ka", 630_000, CROSSING_PAIRS);
+        List<SipUser> sideB = GlareBenchIT.users("kb", 640_000, CROSSING_PAIRS);
         List<SipUser> all = new ArrayList<>(callers);
         all.addAll(callees);
         all.addAll(sideA);
@@ -130,8 +129,8 @@ class ClusterBenchIT {
     private Row measure(String topology, List<BenchRuntime> nodes, BenchRuntime first, BenchRuntime second,
                         List<SipUser> callers, List<SipUser> callees, List<SipUser> sideA, List<SipUser> sideB)
             throws Exception {
-        ScheduledExecutorService generators = Executors.newScheduledThreadPool(4, daemon("cluster-bench-generator"));
-        ExecutorService crossingPool = Executors.newFixedThreadPool(CROSSING_PAIRS, daemon("cluster-bench-crossing"));
+        ScheduledExecutorService generators = Executors.newScheduledThreadPool(4, GlareBenchIT.daemon("cluster-bench-generator"));
+        ExecutorService crossingPool = Executors.newFixedThreadPool(CROSSING_PAIRS, GlareBenchIT.daemon("cluster-bench-crossing"));
         try {
             List<CallLoad.Pair> loadPairs = new ArrayList<>();
             for (int i = 0; i < PAIRS; i++) {
@@ -205,19 +204,7 @@ class ClusterBenchIT {
     }
 
     private void closeEndpoints() throws InterruptedException {
-        ExecutorService closer = Executors.newFixedThreadPool(8, daemon("cluster-bench-close"));
-        for (AutoCloseable c : endpoints) {
-            closer.execute(() -> {
-                try {
-                    c.close();
-                } catch (Exception e) {
-                    // closing is best effort: the runtime goes away next
-                }
-            });
-        }
-        endpoints.clear();
-        closer.shutdown();
-        closer.awaitTermination(60, TimeUnit.SECONDS);
+        GlareBenchIT.closeAll(endpoints);
     }
 
     static String clusterCfg(String name, String members, String address, int port) {
@@ -228,23 +215,6 @@ class ClusterBenchIT {
     private static void rowLine(StringBuilder out, String what, double one, double two, String format) {
         out.append(String.format(Locale.ROOT, "%-44s %14s %14s %8s%n", what, String.format(Locale.ROOT, format, one),
                 String.format(Locale.ROOT, format, two), one == 0 ? "-" : String.format(Locale.ROOT, "%.2f", two / one)));
-    }
-
-    private static List<SipUser> users(String prefix, long firstId, int n) {
-        List<SipUser> out = new ArrayList<>();
-        for (int i = 0; i < n; i++) {
-            out.add(new SipUser(prefix + i, prefix + i + "-bench-secret", firstId + i));
-        }
-        return out;
-    }
-
-    private static java.util.concurrent.ThreadFactory daemon(String name) {
-        AtomicInteger n = new AtomicInteger();
-        return r -> {
-            Thread t = new Thread(r, name + "-" + n.incrementAndGet());
-            t.setDaemon(true);
-            return t;
-        };
     }
 
     private static void say(String format, Object... args) {

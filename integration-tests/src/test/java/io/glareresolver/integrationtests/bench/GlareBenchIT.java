@@ -600,6 +600,11 @@ class GlareBenchIT {
     }
 
     private void closeEndpoints() throws InterruptedException {
+        closeAll(endpoints);
+    }
+
+    /** Closes (un-registers) these devices, 8 at a time, and empties the list; best effort, bounded. */
+    static void closeAll(List<AutoCloseable> endpoints) throws InterruptedException {
         ExecutorService closer = Executors.newFixedThreadPool(8, daemon("bench-close"));
         for (AutoCloseable c : endpoints) {
             closer.execute(() -> {
@@ -615,7 +620,7 @@ class GlareBenchIT {
         closer.awaitTermination(60, TimeUnit.SECONDS);
     }
 
-    private static List<SipUser> users(String prefix, long firstId, int n) {
+    static List<SipUser> users(String prefix, long firstId, int n) {
         List<SipUser> out = new ArrayList<>();
         for (int i = 0; i < n; i++) {
             out.add(new SipUser(prefix + i, prefix + i + "-bench-secret", firstId + i));
@@ -623,7 +628,7 @@ class GlareBenchIT {
         return out;
     }
 
-    private static java.util.concurrent.ThreadFactory daemon(String name) {
+    static java.util.concurrent.ThreadFactory daemon(String name) {
         AtomicInteger n = new AtomicInteger();
         return r -> {
             Thread t = new Thread(r, name + "-" + n.incrementAndGet());

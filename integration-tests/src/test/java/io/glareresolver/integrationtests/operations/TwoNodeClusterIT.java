@@ -103,12 +103,23 @@ class TwoNodeClusterIT {
             node.deployPlugin(GlareRuntimeProcess.PLUGIN_JAR);
             node.awaitPluginPage(true);
         }
-        // both members in each node's view, with the SIP URI each announced (the console's Cluster section)
+        awaitBothNodesInTheCluster();
+    }
+
+    /** Both members in each node's view, with the SIP URI each announced (the console's Cluster section). */
+    static void awaitBothNodesInTheCluster() throws Exception {
         for (GlareRuntimeProcess node : List.of(node1, node2)) {
             node.poll("both nodes in the cluster section of " + node.sipAddress(), () -> {
                 String d = node.data();
                 return d.contains("cl-node-1 sip:" + node1.sipAddress()) && d.contains("cl-node-2 sip:" + node2.sipAddress());
             });
+        }
+    }
+
+    /** Waits until {@code node} lists these phones' registrations (its own or, through the cluster, another node's). */
+    static void awaitKnown(GlareRuntimeProcess node, GlareEndpoint... phones) throws Exception {
+        for (GlareEndpoint ep : phones) {
+            node.poll(ep.aor() + " known to " + node.sipAddress(), () -> gogo(node, "sip:registrations").contains(ep.aor()));
         }
     }
 
@@ -142,7 +153,7 @@ class TwoNodeClusterIT {
         GlareEndpoint alice = registered(ALICE, node1);
         GlareEndpoint bob = registered(BOB, node2);
         // node 2 knows alice only through the cluster: sip:registrations there lists her node-1 binding
-        node2.poll("alice's binding seen by node 2", () -> gogo(node2, "sip:registrations").contains(alice.aor()));
+        awaitKnown(node2, alice);
 
         for (boolean byeFromCaller : new boolean[] {true, false}) {
             CallHandle call = bob.prepareCall(user(alice)).send();
@@ -176,8 +187,8 @@ class TwoNodeClusterIT {
     void awareDevicesOnTwoNodesCrossOneSessionOnTwoPortsEachTime() throws Exception {
         GlareEndpoint ann = registered(ANN, node1);
         GlareEndpoint ben = registered(BEN, node2);
-        node1.poll("ben's binding seen by node 1", () -> gogo(node1, "sip:registrations").contains(ben.aor()));
-        node2.poll("ann's binding seen by node 2", () -> gogo(node2, "sip:registrations").contains(ann.aor()));
+        awaitKnown(node1, ben);
+        awaitKnown(node2, ann);
         long seenBefore = crossingsSeen();
         long relayedBefore = relayed();
         int crossedOnTheWire = 0;
@@ -224,8 +235,8 @@ class TwoNodeClusterIT {
     void crossingsInAFixedOrderAreCountedOnTheFirstInvitesNodeAndResolvedByItsRules() throws Exception {
         GlareEndpoint gil = registered(GIL, node1);
         GlareEndpoint gus = registered(GUS, node2);
-        node1.poll("gus's binding seen by node 1", () -> gogo(node1, "sip:registrations").contains(gus.aor()));
-        node2.poll("gil's binding seen by node 2", () -> gogo(node2, "sip:registrations").contains(gil.aor()));
+        awaitKnown(node1, gus);
+        awaitKnown(node2, gil);
         int rounds = Math.max(2, CROSSINGS / 5);
         for (int i = 0; i < rounds; i++) {
             boolean gilFirst = i % 2 == 0;
@@ -308,7 +319,7 @@ class TwoNodeClusterIT {
     void redeployingThePluginAndRestartingTheClusterBundleKeepRegistrations() throws Exception {
         GlareEndpoint rita = registered(RITA, node1);
         GlareEndpoint rex = registered(REX, node2);
-        node2.poll("rita's binding seen by node 2", () -> gogo(node2, "sip:registrations").contains(rita.aor()));
+        awaitKnown(node2, rita);
 
         node2.deletePlugin();
         node2.awaitPluginPage(false);
@@ -328,12 +339,7 @@ class TwoNodeClusterIT {
         node1.poll("rita's new phone registered on node 1", () -> gogo(node1, "sip:registrations").contains(newContact));
 
         gogo(node1, "start " + cluster);
-        for (GlareRuntimeProcess node : List.of(node1, node2)) {
-            node.poll("both nodes in the cluster again", () -> {
-                String d = node.data();
-                return d.contains("cl-node-1 sip:" + node1.sipAddress()) && d.contains("cl-node-2 sip:" + node2.sipAddress());
-            });
-        }
+        awaitBothNodesInTheCluster();
         node2.poll("rita's new phone seen by node 2", () -> gogo(node2, "sip:registrations").contains(newContact));
         CallHandle call = rex.prepareCall(user(ritaAgain)).send();
         CallResult r = call.result().get(WAIT.toMillis(), TimeUnit.MILLISECONDS);
@@ -370,9 +376,7 @@ class TwoNodeClusterIT {
         GlareEndpoint kim = registered(KIM, node1);
         GlareEndpoint kurt = registered(KURT, node1);
         List<GlareEndpoint> onNode2 = List.of(registered(NINA, node2), registered(NED, node2), registered(NORA, node2));
-        for (GlareEndpoint ep : onNode2) {
-            node1.poll(ep.aor() + " seen by node 1", () -> gogo(node1, "sip:registrations").contains(ep.aor()));
-        }
+        awaitKnown(node1, onNode2.toArray(GlareEndpoint[]::new));
         // node 2 hangs (SIGSTOP, a split as node 1 sees it). Lookups read node 1's backup copies; a
         // pair claim whose key node 2 owns gets no answer within operation-timeout (500 ms): that
         // INVITE goes on as a plain RFC 3261 call, counted. Ten pairs: each key is node 2's with
