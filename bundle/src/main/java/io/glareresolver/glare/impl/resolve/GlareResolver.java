@@ -432,14 +432,14 @@ public final class GlareResolver implements InviteInterceptor, RegistrationInter
         Crossing c = t.crossing;
         CrossingRecord before;
         CrossingRecord after;
-        synchronized (c.first) {
+        synchronized (c.first) { // see afterSignal: the record is kept under this lock
             before = c.lastRecord;
             if (before == null) {
                 return; // the crossing is not over yet: its record, made later, has the ACK
             }
             after = c.recordNow(before.outcome());
+            statistics.recordAmended(before, after);
         }
-        statistics.recordAmended(before, after);
     }
 
     /** The caller's CANCEL: the proxy answers it and CANCELs the branch itself (RFC 3261 §16.10). */
@@ -598,13 +598,15 @@ public final class GlareResolver implements InviteInterceptor, RegistrationInter
                 c.recorded = true;
                 outcome = c.outcome();
                 r = c.recordNow(outcome);
+                // kept under the crossing's lock: a late ACK (onAck, another thread) amends the kept
+                // record under it too, so it never amends a record not yet in the recent list
+                statistics.crossingEnded(r);
             }
         }
         if (latency >= 0) {
             statistics.decisionLatency(latency);
         }
         if (r != null) {
-            statistics.crossingEnded(r);
             if (outcome.abnormal()) {
                 LOG.warn("[{}] crossing {} / {} ended abnormally: {} (signals {})", r.lowerCallId(), r.lowerAor(),
                         r.higherAor(), outcome, c.machine.history());
