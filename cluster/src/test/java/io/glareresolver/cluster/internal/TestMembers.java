@@ -58,7 +58,10 @@ final class TestMembers {
         return Hazelcast.newHazelcastInstance(config);
     }
 
-    /** Polls {@code condition} every 20 ms until it holds, failing after {@code limit}. */
+    /**
+     * Polls {@code condition} every 20 ms until it holds, failing after {@code limit}: a bounded poll
+     * (Hazelcast's membership and replica state have no event these tests could wait on as a whole).
+     */
     static void await(String what, Duration limit, BooleanSupplier condition) {
         long deadline = System.nanoTime() + limit.toNanos();
         while (!condition.getAsBoolean()) {
@@ -66,7 +69,7 @@ final class TestMembers {
                 fail("not within " + limit + ": " + what);
             }
             try {
-                Thread.sleep(20);
+                Thread.sleep(20); // the poll's interval, not a wait for the condition
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 fail("interrupted waiting for " + what);
