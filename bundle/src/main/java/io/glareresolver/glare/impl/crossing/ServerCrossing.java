@@ -254,6 +254,13 @@ public final class ServerCrossing {
             // the second's caller answered the first INVITE NG before its own INVITE got here (the
             // 407 round trip): the second is the session, delivered once the first's caller is idle
             session = Invite.SECOND;
+            if (ended[0]) {
+                // §17.2.1: the ACK of that NG came before the second INVITE: the first's caller is idle now
+                out.add(Action.with(Action.Kind.FORWARD, Invite.SECOND,
+                        plan.first().glareAware() ? Instruction.ACCEPT : Instruction.NONE));
+                state = State.AWAITING_SESSION_ANSWER;
+                return;
+            }
             hold(Invite.SECOND, out);
             out.add(Action.timer());
             state = State.AWAITING_FIRST_END;

@@ -59,7 +59,9 @@ import java.util.concurrent.TimeUnit;
  * <p>A crossing is also detected "late": when an INVITE arrives on the reverse leg of one whose
  * final response has just been relayed (a phone's immediate 486 overtook its own INVITE, which
  * was on its 407 round trip), or answered within {@link #ANSWER_CROSSING_WINDOW_MILLIS} (an
- * auto-answering phone). Such INVITEs are kept in {@link #finishing} until their ACK or that window.
+ * auto-answering phone). Such INVITEs are kept in {@link #finishing} for that window from their
+ * final response (a NG one at least until its ACK: the late INVITE can also come after the ACK,
+ * when the proxy's threads took longer over it than the caller over its ACK).
  * Only an INVITE its caller dialled before its answer to the first reached the server, or within
  * {@link #DIALLED_WITH_ANSWER_MILLIS} of it ({@link InitialInvite#dialledNanos()}: the challenged
  * attempt), crossed it late; one dialled later is a call back.
@@ -87,16 +89,17 @@ public final class GlareResolver implements InviteInterceptor, RegistrationInter
     private record AwaitedAck(TrackedInvite invite, long sinceNanos) {
     }
     /**
-     * INVITEs, not in a crossing, whose final response was relayed: a NG one until its
-     * transaction ends (the ACK), an answered one for {@link #ANSWER_CROSSING_WINDOW_MILLIS}. An
+     * INVITEs, not in a crossing, whose final response was relayed, for
+     * {@link #ANSWER_CROSSING_WINDOW_MILLIS} after it (a NG one at least until its ACK). An
      * INVITE arriving on the reverse leg meanwhile crossed it late. Bounded by the pending table's
      * maximum; swept by {@link #expireStale()}.
      */
     private final Map<CallLeg, TrackedInvite> finishing = new ConcurrentHashMap<>();
     /**
-     * How long after relaying a 2xx an INVITE back from the (plain) callee to the caller is taken
-     * for the crossing copy of a phone that answered automatically while its own INVITE was on its
-     * 407 round trip (milliseconds there), and answered 491 rather than becoming a second call.
+     * How long after relaying a final response an INVITE back from the (plain) callee to the caller
+     * is taken for its crossing copy: of a phone that answered automatically while its own INVITE
+     * was on its 407 round trip (milliseconds there), answered 491 rather than becoming a second
+     * call; or of a phone busy with that INVITE, delivered as the session.
      */
     static final long ANSWER_CROSSING_WINDOW_MILLIS = 500;
 
@@ -272,9 +275,6 @@ public final class GlareResolver implements InviteInterceptor, RegistrationInter
                 return null; // a third INVITE between the two: an ordinary call
             }
             progress = first.progress(second.device);
-            if (progress == ServerCrossing.FirstProgress.REJECTED && first.ended) {
-                return null; // the first's caller is idle again
-            }
             if (progress == ServerCrossing.FirstProgress.ANSWERED && first.answeredBy != null
                     && !TrackedInvite.sameOrUnknown(Optional.of(first.answeredBy), second.device)) {
                 // another phone of the user took the first call: this one is idle and calls anew
@@ -480,9 +480,11 @@ public final class GlareResolver implements InviteInterceptor, RegistrationInter
             }
             c = t.crossing;
             if (c == null) {
-                if (t.finalStatus >= 300 || t.finalStatus == 0) {
-                    finishing.remove(t.party.leg(), t); // idle again: no late crossing with it any more
+                if (t.finalStatus == 0) {
+                    finishing.remove(t.party.leg(), t); // no final response: nothing to cross late
                 }
+                // a NG one stays for the window: its callee may have dialled back before answering it,
+                // and that INVITE, slowed on its 407 round trip, can come after this ACK
             } else {
                 out = c.machine.handle(Signal.ended(t.role, status));
             }
@@ -507,7 +509,7 @@ public final class GlareResolver implements InviteInterceptor, RegistrationInter
         long now = System.nanoTime();
         acksAwaited.values().removeIf(a -> now - a.sinceNanos() > ACK_WAIT_NANOS);
         finishing.values().removeIf(t -> now - t.trackedNanos > limit
-                || (t.finalStatus > 0 && t.finalStatus < 300 && now - t.finalNanos > window));
+                || (t.finalStatus > 0 && (t.finalStatus < 300 || t.ended) && now - t.finalNanos > window));
         for (TrackedInvite t : tracked.values()) {
             if (now - t.trackedNanos > limit) {
                 LOG.warn("[{}] INVITE {} still pending after pending.timeout: no longer followed", t.party.callId(),

@@ -41,12 +41,17 @@ class ServerCrossingTest {
         final List<Action> started = new ArrayList<>();
 
         Walk(boolean aliceFirst, boolean aliceAware, boolean bobAware, FirstProgress progress, int firstStatus) {
+            this(aliceFirst, aliceAware, bobAware, progress, firstStatus, false);
+        }
+
+        Walk(boolean aliceFirst, boolean aliceAware, boolean bobAware, FirstProgress progress, int firstStatus,
+             boolean firstEnded) {
             CrossingParty alice = party(ALICE, BOB, 5, aliceAware);
             CrossingParty bob = party(BOB, ALICE, 9, bobAware);
             CrossingPlan plan = aliceFirst
                     ? CrossingResolver.plan(alice, bob, TiebreakSource.ENDPOINT)
                     : CrossingResolver.plan(bob, alice, TiebreakSource.ENDPOINT);
-            crossing = ServerCrossing.start(plan, progress, firstStatus, false, started);
+            crossing = ServerCrossing.start(plan, progress, firstStatus, firstEnded, started);
         }
 
         Walk(boolean aliceFirst, boolean aliceAware, boolean bobAware) {
@@ -303,6 +308,19 @@ class ServerCrossingTest {
                     .starts(act(Kind.HOLD, SECOND), TIMER)
                     .in(State.AWAITING_FIRST_END)
                     .ended(FIRST, act(Kind.RELEASE, SECOND, aware ? Instruction.ACCEPT : Instruction.NONE))
+                    .response(SECOND, 200, act(Kind.RELAY, SECOND))
+                    .ended(SECOND)
+                    .endsWith(SECOND, CrossingOutcome.SESSION_ESTABLISHED);
+        }
+    }
+
+    @ParameterizedTest(name = "alice first: {0}")
+    @ValueSource(booleans = {true, false})
+    void thatAckCameBeforeTheSecondInvite_theSecondIsDeliveredAtOnce(boolean aliceFirst) {
+        for (boolean aware : new boolean[]{false, true}) {
+            new Walk(aliceFirst, aware, aware, FirstProgress.REJECTED, 486, true)
+                    .starts(act(Kind.FORWARD, SECOND, aware ? Instruction.ACCEPT : Instruction.NONE))
+                    .in(State.AWAITING_SESSION_ANSWER)
                     .response(SECOND, 200, act(Kind.RELAY, SECOND))
                     .ended(SECOND)
                     .endsWith(SECOND, CrossingOutcome.SESSION_ESTABLISHED);

@@ -304,13 +304,29 @@ class GlareResolverTest {
     }
 
     @Test
-    void afterTheAckTheLateInviteIsAnOrdinaryCall() throws Exception {
+    void theLateInviteAfterTheAckStillCrossed_deliveredAtOnceAsTheSession() throws Exception {
+        GlareResolver r = resolver(60_000);
+        ProxyInvite a = alice();
+        ProxyInvite b = bob();                      // bob dialled before he answered busy: on its 407 round trip
+        r.onInitialInvite(a);
+        r.onFinalResponse(a, new Response(486, "Busy Here"));
+        r.onEnd(a, InviteEnd.REJECTED);             // alice's ACK reached the proxy before bob's INVITE
+        assertKind(InviteAction.Kind.FORWARD, r.onInitialInvite(b));
+        assertEquals(1, r.counters().crossingsSeen());
+        r.onFinalResponse(b, new Response(200, "OK"));
+        r.onEnd(b, InviteEnd.ANSWERED);
+        assertEquals(CrossingOutcome.SESSION_ESTABLISHED, lastCrossing(r).outcome());
+    }
+
+    @Test
+    void aPlainPhoneCallingBackAfterItsBusyAndTheAckPlacesANewCall() throws Exception {
         GlareResolver r = resolver(60_000);
         ProxyInvite a = alice();
         r.onInitialInvite(a);
         r.onFinalResponse(a, new Response(486, "Busy Here"));
         r.onEnd(a, InviteEnd.REJECTED);
-        assertKind(InviteAction.Kind.FORWARD, r.onInitialInvite(bob()));
+        // bob dials alice 300 ms after his busy answer: a call back, not a crossing
+        assertKind(InviteAction.Kind.FORWARD, r.onInitialInvite(bob().dialledIn(300)));
         assertEquals(0, r.counters().crossingsSeen());
     }
 
