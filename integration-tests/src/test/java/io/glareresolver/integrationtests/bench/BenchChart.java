@@ -5,7 +5,9 @@ import java.awt.Color;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 import org.jfree.chart.ChartUtils;
 import org.jfree.chart.JFreeChart;
@@ -31,35 +33,54 @@ final class BenchChart {
     record Round(int number, boolean pluginOn, double setupsPerSecond) {
     }
 
+    /** One bar of a rounds chart: its label under the axis and the series (server, switch) it belongs to. */
+    record Bar(String label, String series, double value) {
+    }
+
+    private static final Color BLUE = new Color(0x1f77b4);
+    private static final Color RED = new Color(0xd62728);
+    private static final Color GREY = new Color(0x7f7f7f);
+    private static final Color ORANGE = new Color(0xff7f0e);
+
     /**
      * Crossing resolution time as a cumulative distribution (x: milliseconds, log scale; y: share
      * of crossings resolved within x), glare resolution against the RFC 3261 back-off baseline.
      */
     static Path resolutionCdf(Path file, long[] oursSorted, long[] baselineSorted, String subtitle) throws IOException {
+        Map<String, long[]> series = new LinkedHashMap<>();
+        series.put("Glare Resolver (plugin on), n=" + oursSorted.length, oursSorted);
+        series.put("RFC 3261 busy + back-off + retry (plugin off), n=" + baselineSorted.length, baselineSorted);
+        return cdf(file, "Crossing resolution time (CDF)",
+                "time from both INVITEs sent to both sides holding a final answer (ms, log scale)",
+                "share of crossings resolved", series, List.of(BLUE, RED), subtitle);
+    }
+
+    /** INVITE→200 latency of each server as a cumulative distribution (nanosecond samples). */
+    static Path latencyCdf(Path file, String title, Map<String, long[]> sortedByServer, String subtitle) throws IOException {
+        return cdf(file, title, "INVITE sent to its 200 OK received (ms, log scale)", "share of calls",
+                sortedByServer, List.of(BLUE, ORANGE), subtitle);
+    }
+
+    private static Path cdf(Path file, String title, String xLabel, String yLabel, Map<String, long[]> series,
+                            List<Color> colours, String subtitle) throws IOException {
         XYSeriesCollection data = new XYSeriesCollection();
-        data.addSeries(cdf("Glare Resolver (plugin on), n=" + oursSorted.length, oursSorted));
-        data.addSeries(cdf("RFC 3261 busy + back-off + retry (plugin off), n=" + baselineSorted.length, baselineSorted));
-        LogAxis x = new LogAxis("time from both INVITEs sent to both sides holding a final answer (ms, log scale)");
+        series.forEach((name, sorted) -> data.addSeries(cdf(name, sorted)));
+        LogAxis x = new LogAxis(xLabel);
         x.setSmallestValue(0.1);
         x.setTickUnit(new org.jfree.chart.axis.NumberTickUnit(1.0)); // one tick per decade
         x.setNumberFormatOverride(new java.text.DecimalFormat("#,##0.#"));
-        NumberAxis y = new NumberAxis("share of crossings resolved");
+        NumberAxis y = new NumberAxis(yLabel);
         y.setRange(0, 1.02);
         XYStepRenderer r = new XYStepRenderer();
-        r.setSeriesPaint(0, new Color(0x1f77b4));
-        r.setSeriesPaint(1, new Color(0xd62728));
-        r.setSeriesStroke(0, new BasicStroke(2.5f));
-        r.setSeriesStroke(1, new BasicStroke(2.5f));
+        for (int i = 0; i < series.size(); i++) {
+            r.setSeriesPaint(i, colours.get(i % colours.size()));
+            r.setSeriesStroke(i, new BasicStroke(2.5f));
+        }
         XYPlot plot = new XYPlot(data, x, y, r);
         plot.setBackgroundPaint(Color.WHITE);
         plot.setDomainGridlinePaint(Color.LIGHT_GRAY);
         plot.setRangeGridlinePaint(Color.LIGHT_GRAY);
-        JFreeChart chart = new JFreeChart("Crossing resolution time (CDF)", JFreeChart.DEFAULT_TITLE_FONT, plot, true);
-        chart.addSubtitle(new TextTitle(subtitle));
-        chart.setBackgroundPaint(Color.WHITE);
-        Files.createDirectories(file.getParent());
-        ChartUtils.saveChartAsPNG(file.toFile(), chart, 1000, 560);
-        return file;
+        return save(file, new JFreeChart(title, JFreeChart.DEFAULT_TITLE_FONT, plot, true), subtitle, 560);
     }
 
     private static XYSeries cdf(String name, long[] sorted) {
@@ -77,21 +98,39 @@ final class BenchChart {
 
     /** Call setups per second of each interleaved round, plugin on and off. */
     static Path throughput(Path file, List<Round> rounds, String subtitle) throws IOException {
+        List<Bar> bars = rounds.stream().map(r -> new Bar(r.number() + (r.pluginOn() ? " on" : " off"),
+                r.pluginOn() ? "plugin on" : "plugin off", r.setupsPerSecond())).toList();
+        Map<String, Color> colours = new LinkedHashMap<>();
+        colours.put("plugin on", BLUE);
+        colours.put("plugin off", GREY);
+        return rounds(file, "Throughput, glare plugin on vs off", bars, colours, subtitle);
+    }
+
+    /** Call setups per second of each interleaved round, one colour per server. */
+    static Path throughputByServer(Path file, String title, List<Bar> bars, List<String> servers, String subtitle)
+            throws IOException {
+        Map<String, Color> colours = new LinkedHashMap<>();
+        for (int i = 0; i < servers.size(); i++) {
+            colours.put(servers.get(i), i == 0 ? BLUE : ORANGE);
+        }
+        return rounds(file, title, bars, colours, subtitle);
+    }
+
+    private static Path rounds(Path file, String title, List<Bar> bars, Map<String, Color> colours, String subtitle)
+            throws IOException {
         DefaultCategoryDataset data = new DefaultCategoryDataset();
-        for (Round r : rounds) {
-            data.addValue(r.setupsPerSecond(), "call setups/s", r.number() + (r.pluginOn() ? " on" : " off"));
+        for (Bar b : bars) {
+            data.addValue(b.value(), "call setups/s", b.label());
         }
         CategoryPlot plot = new CategoryPlot();
         plot.setDataset(data);
         plot.setDomainAxis(new org.jfree.chart.axis.CategoryAxis("interleaved rounds of equal length"));
         plot.setRangeAxis(new NumberAxis("call setups per second (INVITE-200-ACK-BYE)"));
         plot.setOrientation(PlotOrientation.VERTICAL);
-        Color on = new Color(0x1f77b4);
-        Color off = new Color(0x7f7f7f);
         BarRenderer r = new BarRenderer() {
             @Override
             public java.awt.Paint getItemPaint(int row, int column) {
-                return rounds.get(column).pluginOn() ? on : off; // one bar per round, coloured by the switch
+                return colours.get(bars.get(column).series()); // one bar per round, coloured by its series
             }
         };
         r.setDefaultItemLabelGenerator(new org.jfree.chart.labels.StandardCategoryItemLabelGenerator(
@@ -101,16 +140,18 @@ final class BenchChart {
         r.setBarPainter(new org.jfree.chart.renderer.category.StandardBarPainter());
         plot.setRenderer(r);
         org.jfree.chart.LegendItemCollection legend = new org.jfree.chart.LegendItemCollection();
-        legend.add(new org.jfree.chart.LegendItem("plugin on", on));
-        legend.add(new org.jfree.chart.LegendItem("plugin off", off));
+        colours.forEach((name, colour) -> legend.add(new org.jfree.chart.LegendItem(name, colour)));
         plot.setFixedLegendItems(legend);
         plot.setBackgroundPaint(Color.WHITE);
         plot.setRangeGridlinePaint(Color.LIGHT_GRAY);
-        JFreeChart chart = new JFreeChart("Throughput, glare plugin on vs off", JFreeChart.DEFAULT_TITLE_FONT, plot, true);
+        return save(file, new JFreeChart(title, JFreeChart.DEFAULT_TITLE_FONT, plot, true), subtitle, 460);
+    }
+
+    private static Path save(Path file, JFreeChart chart, String subtitle, int height) throws IOException {
         chart.addSubtitle(new TextTitle(subtitle));
         chart.setBackgroundPaint(Color.WHITE);
         Files.createDirectories(file.getParent());
-        ChartUtils.saveChartAsPNG(file.toFile(), chart, 1000, 460);
+        ChartUtils.saveChartAsPNG(file.toFile(), chart, 1000, height);
         return file;
     }
 }

@@ -29,7 +29,8 @@ import io.glareresolver.integrationtests.felix.SipUsersFile.SipUser;
  * BAAB). Prints one table: closed-loop call setups/s, server CPU per call (from {@code /proc},
  * all of each server's processes), INVITE→200 p50/p99/p999, the same at fixed offered rates, and
  * the resident memory, each with the ratio ours / Kamailio. Writes
- * {@code target/bench/kamailio-bench-report.txt}. Asserts only that calls completed on both.
+ * {@code target/bench/kamailio-bench-report.txt} and two charts ({@code kamailio-throughput.png}:
+ * each closed-loop round; {@code kamailio-latency-cdf-1500.png}: INVITE→200 at 1,500/s). Asserts only that calls completed on both.
  * Skipped when {@code /usr/sbin/kamailio} is missing ({@code apt-get install kamailio}).
  *
  * <pre>mvn -Pbench -pl integration-tests verify -Dit.test=KamailioBenchIT</pre>
@@ -100,10 +101,12 @@ class KamailioBenchIT {
                 Map<String, Tally> closed = new LinkedHashMap<>();
                 closed.put(o.name(), new Tally());
                 closed.put(k.name(), new Tally());
+                List<BenchChart.Bar> bars = new ArrayList<>();
                 for (int r = 0; r < ROUNDS; r++) {
                     Server s = GlareBenchIT.pluginOnInRound(r) ? o : k; // ABBA BAAB
-                    measure(s, closed.get(s.name()), "round " + (r + 1) + " closed loop " + IN_FLIGHT, IN_FLIGHT, 0,
-                            ROUND_SECONDS, log);
+                    RawCallLoad.Figures f = measure(s, closed.get(s.name()), "round " + (r + 1) + " closed loop " + IN_FLIGHT,
+                            IN_FLIGHT, 0, ROUND_SECONDS, log);
+                    bars.add(new BenchChart.Bar((r + 1) + " " + s.name(), s.name(), f.setupsPerSecond()));
                 }
                 Map<Integer, Map<String, Tally>> paced = new LinkedHashMap<>();
                 Map<String, Long> rssAt1500 = new LinkedHashMap<>();
@@ -122,14 +125,24 @@ class KamailioBenchIT {
                 }
                 String table = table(closed, paced, rssAt1500, begin);
                 System.out.println("\n" + table);
+                String subtitle = String.format(Locale.ROOT, "%s, %d cores, raw UDP generator, same users and work",
+                        ZonedDateTime.now(ZoneOffset.UTC).format(DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm 'UTC'")),
+                        Runtime.getRuntime().availableProcessors());
+                BenchChart.throughputByServer(OUT.resolve("kamailio-throughput.png"),
+                        "Call setups/s, closed loop " + IN_FLIGHT + " in flight: Glare Resolver (plugin on) vs Kamailio",
+                        bars, List.of(o.name(), k.name()), subtitle);
+                Map<String, long[]> at1500 = new LinkedHashMap<>();
+                paced.get(1500).forEach((name, tally) -> at1500.put(name + ", n=" + tally.latency.count(), tally.latency.sorted()));
+                BenchChart.latencyCdf(OUT.resolve("kamailio-latency-cdf-1500.png"),
+                        "INVITE->200 latency at 1,500 calls/s offered (CDF)", at1500, subtitle);
                 Files.writeString(OUT.resolve("kamailio-bench-report.txt"), table + "\n" + log, StandardCharsets.UTF_8);
                 assertTrue(closed.get("ours").calls > 0 && closed.get("Kamailio").calls > 0, "no calls completed\n" + log);
             }
         }
     }
 
-    private static void measure(Server s, Tally into, String mode, int inFlight, int rate, int seconds, StringBuilder log)
-            throws InterruptedException {
+    private static RawCallLoad.Figures measure(Server s, Tally into, String mode, int inFlight, int rate, int seconds,
+                                               StringBuilder log) throws InterruptedException {
         long cpu0 = s.cpuMillis().getAsLong();
         RawCallLoad.Figures f = s.load().run(s.name() + " " + mode, inFlight, rate, seconds, into.latency);
         into.cpuMillis += s.cpuMillis().getAsLong() - cpu0;
@@ -137,6 +150,7 @@ class KamailioBenchIT {
         into.failed += f.failed();
         into.seconds += f.seconds();
         say(log, f.format());
+        return f;
     }
 
     private static String table(Map<String, Tally> closed, Map<Integer, Map<String, Tally>> paced,
@@ -154,7 +168,7 @@ class KamailioBenchIT {
         for (Map.Entry<Integer, Map<String, Tally>> e : paced.entrySet()) {
             rows(t, e.getKey() + "/s offered", e.getValue().get("ours"), e.getValue().get("Kamailio"));
         }
-        row(t, "RSS at 1,500/s (MB)", rss.getOrDefault("ours", 0L) / 1024.0, rss.getOrDefault("Kamailio", 0L) / 1024.0, "%.0f");
+        row(t, "resident memory at 1,500/s (MB, PSS)", rss.getOrDefault("ours", 0L) / 1024.0, rss.getOrDefault("Kamailio", 0L) / 1024.0, "%.0f");
         t.append(String.format(Locale.ROOT, "%nwall time %.0f s%n", (System.nanoTime() - begin) / 1e9));
         return t.toString();
     }

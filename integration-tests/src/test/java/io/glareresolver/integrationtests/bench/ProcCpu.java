@@ -7,8 +7,11 @@ import java.util.stream.Stream;
 
 /**
  * CPU time and resident memory of a process and its descendants from {@code /proc}: fields 14
- * and 15 of {@code stat} (utime, stime, clock ticks of 10 ms) and {@code VmRSS} of {@code status}.
- * A process that ended meanwhile counts as nothing.
+ * and 15 of {@code stat} (utime, stime, clock ticks of 10 ms) and {@code Pss} of
+ * {@code smaps_rollup}: the proportional set size, each shared page divided among the processes
+ * that map it, so a multi-process server's shared memory (Kamailio's shm) is counted once in the
+ * sum where a sum of {@code VmRSS} counts it once per process. For one process Pss ≈ RSS less
+ * its share of shared libraries. A process that ended meanwhile counts as nothing.
  */
 final class ProcCpu {
 
@@ -38,8 +41,8 @@ final class ProcCpu {
 
     static long rssKb(long pid) {
         try {
-            return Files.readAllLines(Path.of("/proc", Long.toString(pid), "status")).stream()
-                    .filter(l -> l.startsWith("VmRSS:")).mapToLong(l -> Long.parseLong(l.replaceAll("\\D", "")))
+            return Files.readAllLines(Path.of("/proc", Long.toString(pid), "smaps_rollup")).stream()
+                    .filter(l -> l.startsWith("Pss:")).mapToLong(l -> Long.parseLong(l.replaceAll("\\D", "")))
                     .findFirst().orElse(0);
         } catch (IOException | RuntimeException gone) {
             return 0;
