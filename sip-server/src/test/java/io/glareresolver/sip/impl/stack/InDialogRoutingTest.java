@@ -115,6 +115,39 @@ class InDialogRoutingTest {
         }
     }
 
+    /**
+     * RFC 3261 §17.2.2: a retransmission of a BYE whose 200 was lost on the way back is answered
+     * again with that 200 by the proxy's server transaction ("While in the 'Completed' state, the
+     * server transaction MUST pass the final response to the transport layer for retransmission
+     * whenever a retransmission of the request is received"); the callee never sees it as a
+     * second BYE for a dialog it has already ended.
+     */
+    @Test
+    void aRetransmittedByeIsAnsweredAgainAndNeverReachesTheCalleeTwice() throws Exception {
+        try (LiveServer live = new LiveServer(dir);
+             TestPhone alice = new TestPhone("alice", "alice-pw", live.port(), "udp");
+             TestPhone bob = new TestPhone("bob", "bob-pw", live.port(), "udp")) {
+            Established c = call(alice, bob);
+            Request bye = c.caller().inDialog(Request.BYE);
+            long sent = System.nanoTime();
+            alice.provider.sendRequest(bye); // without a client transaction: this test retransmits by hand
+            RequestEvent atBob = bob.expectRequest(Request.BYE);
+            bob.respond(bob.serverTransaction(atBob), 200, null);
+            assertEquals(200, finalFor(alice, Request.BYE).getStatusCode(), "the BYE answered through the proxy");
+
+            // as if that 200 had been lost: Timer E's first retransmission, T1 after the BYE (§17.1.2.2);
+            // protocol timing the test reproduces, not a wait for an event
+            TimeUnit.NANOSECONDS.sleep(Math.max(0, sent + TimeUnit.MILLISECONDS.toNanos(T1_MS) - System.nanoTime()));
+            alice.provider.sendRequest(bye);
+            assertEquals(200, finalFor(alice, Request.BYE).getStatusCode(),
+                    "the retransmitted BYE answered again, by the proxy's server transaction");
+            assertNothingArrives(bob, "a retransmitted BYE");
+        }
+    }
+
+    /** RFC 3261 §17.1.1.1: T1, the round-trip estimate, 500 ms. */
+    static final long T1_MS = 500;
+
     @Test
     void aCallersByeIsRelayedAfterTheServerRestartsOnTheSameStore() throws Exception {
         try (LiveServer live = new LiveServer(dir);
