@@ -13,7 +13,6 @@ import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -28,7 +27,8 @@ import org.slf4j.LoggerFactory;
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class Rfc4475TortureTest {
 
-    static final Path CORPUS = Path.of(System.getProperty("rfc4475.dir", "../../shared/rfc4475"));
+    /** The corpus, in this module's test resources (src/test/resources/rfc4475, with its README). */
+    static final Path CORPUS = Path.of(System.getProperty("rfc4475.dir", "src/test/resources/rfc4475"));
 
     /** Expected outcome over UDP and over TCP: a status code or "dropped" (a regex where the RI races itself). */
     record Expect(String udp, String tcp, String why) {
@@ -128,7 +128,7 @@ class Rfc4475TortureTest {
 
     @Test
     void everyTortureMessageGetsItsNamedOutcomeOverUdpAndTcp() throws Exception {
-        Assumptions.assumeTrue(Files.isDirectory(CORPUS), "RFC 4475 corpus not found at " + CORPUS.toAbsolutePath());
+        assertTrue(Files.isDirectory(CORPUS), "RFC 4475 corpus not found at " + CORPUS.toAbsolutePath());
         Map<String, byte[]> corpus = new LinkedHashMap<>();
         try (var files = Files.list(CORPUS)) {
             for (Path f : files.filter(p -> p.toString().endsWith(".dat")).sorted().toList()) {
