@@ -256,8 +256,7 @@ public final class ServerCrossing {
             session = Invite.SECOND;
             if (ended[0]) {
                 // §17.2.1: the ACK of that NG came before the second INVITE: the first's caller is idle now
-                out.add(Action.with(Action.Kind.FORWARD, Invite.SECOND,
-                        plan.first().glareAware() ? Instruction.ACCEPT : Instruction.NONE));
+                out.add(Action.with(Action.Kind.FORWARD, Invite.SECOND, secondsInstruction()));
                 state = State.AWAITING_SESSION_ANSWER;
                 return;
             }
@@ -435,7 +434,12 @@ public final class ServerCrossing {
 
     private void releaseSecond(List<Action> out) {
         session = Invite.SECOND;
-        release(plan.first().glareAware() ? Instruction.ACCEPT : Instruction.NONE, out);
+        release(secondsInstruction(), out);
+    }
+
+    /** The second INVITE, the session, reaches the first's caller: an aware one is told to accept it. */
+    private Instruction secondsInstruction() {
+        return plan.first().glareAware() ? Instruction.ACCEPT : Instruction.NONE;
     }
 
     private void release(Instruction instruction, List<Action> out) {
