@@ -46,7 +46,7 @@ final class JfrProfile {
     static void start(BenchRuntime runtime, Path file, int seconds) throws Exception {
         Files.createDirectories(file.getParent());
         Files.deleteIfExists(file);
-        runtime.jcmd("JFR.start", "name=glare-bench", "settings=profile", "duration=" + seconds + "s",
+        runtime.jcmd("JFR.start", "name=glare-bench", "settings=" + System.getProperty("glare.bench.jfrSettings", "profile"), "duration=" + seconds + "s",
                 "filename=" + file.toAbsolutePath());
     }
 

@@ -174,6 +174,14 @@ public final class SipServer implements SipListener {
         // back to where the request came from
         p.setProperty("gov.nist.javax.sip.ALWAYS_ADD_RPORT", "true");
         p.setProperty("gov.nist.javax.sip.READ_TIMEOUT", "2000");
+        // Seconds the RI keeps a terminated transaction (and the INVITE's messages and our ProxiedInvite,
+        // its application data) before removing it; its default is 8. RFC 3261 §17.2.1 / §17.1.1.2: an
+        // INVITE transaction "MUST be destroyed the instant it enters the Terminated state" (at the 2xx, or
+        // Timer I after the ACK of a non-2xx), and 2xx retransmissions are relayed without a transaction
+        // (ResponseRouter.stray). With 0 the RI removes it at its next 500 ms tick. RawLoadProbeIT,
+        // 2026-12-07: 8 s 2,301 setups/s and 0.713 ms CPU per call, 2 s 2,559 / 0.617, 1 s 2,591 / 0.585,
+        // 0 2,761 / 0.558 (fewer survivors for every young collection to copy).
+        p.setProperty("gov.nist.javax.sip.LINGER_TIMER", System.getProperty("glare.sip.lingerSeconds", "0"));
         return p;
     }
 

@@ -16,6 +16,8 @@ import javax.sip.address.SipURI;
 import javax.sip.address.URI;
 import javax.sip.header.CSeqHeader;
 import javax.sip.header.RecordRouteHeader;
+import javax.sip.header.ToHeader;
+import javax.sip.header.ViaHeader;
 import javax.sip.message.Request;
 import javax.sip.message.Response;
 
@@ -143,6 +145,48 @@ class InDialogRoutingTest {
                     "the retransmitted BYE answered again, by the proxy's server transaction");
             assertNothingArrives(bob, "a retransmitted BYE");
         }
+    }
+
+    /**
+     * RFC 3261 §13.3.1.4: the callee "MUST" retransmit its 2xx "with an interval that starts at T1
+     * seconds and doubles for each retransmission" until the ACK comes, and §16.7 step 10 forwards
+     * every 2xx. The proxy's INVITE transactions are destroyed at that first 2xx (§17.1.1.2,
+     * §17.2.1; the RI removes them at its next 500 ms tick), so the retransmissions reach the caller
+     * without them: the caller sees the 200 again, each time the callee sends it.
+     */
+    @Test
+    void retransmissionsOfTheCalleesTwoHundredReachTheCallerAfterTheProxysInviteTransactionsAreGone() throws Exception {
+        try (LiveServer live = new LiveServer(dir);
+             TestPhone alice = new TestPhone("alice", "alice-pw", live.port(), "udp");
+             TestPhone bob = new TestPhone("bob", "bob-pw", live.port(), "udp")) {
+            assertEquals(200, alice.register(600, DigestAlgorithm.SHA_256).getStatusCode(), "alice registers");
+            assertEquals(200, bob.register(600, DigestAlgorithm.SHA_256).getStatusCode(), "bob registers");
+            alice.invite("bob", SDP, true);
+            RequestEvent inv = bob.expectRequest(Request.INVITE);
+            Response ok = bob.respond(bob.serverTransaction(inv), 200, SDP);
+            long sent = System.nanoTime();
+            assertEquals(200, alice.expectStatus(200).getStatusCode(), "the 200 relayed to the caller");
+            // no ACK (as if it were lost): the callee's retransmissions at T1 and 3 T1 after its 200 (the
+            // interval doubling from T1), sent as they leave its transport, without its transaction;
+            // protocol timing the test reproduces, not a wait for an event
+            for (long at : new long[] {T1_MS, 3 * T1_MS}) {
+                TimeUnit.NANOSECONDS.sleep(Math.max(0, sent + TimeUnit.MILLISECONDS.toNanos(at) - System.nanoTime()));
+                bob.provider.sendResponse(ok);
+                Response again = alice.expectStatus(200);
+                assertEquals(((ToHeader) ok.getHeader(ToHeader.NAME)).getTag(), ((ToHeader) again.getHeader(ToHeader.NAME)).getTag(),
+                        "the callee's 200 " + at + " ms after the first reached the caller again");
+                assertEquals(1, countVias(again),
+                        "with the proxy's Via taken off: " + again);
+            }
+        }
+    }
+
+    private static int countVias(Response r) {
+        int n = 0;
+        for (java.util.Iterator<?> it = r.getHeaders(ViaHeader.NAME); it.hasNext(); it.next()) {
+            n++;
+        }
+        return n;
     }
 
     /** RFC 3261 §17.1.1.1: T1, the round-trip estimate, 500 ms. */
