@@ -81,11 +81,12 @@ class GlareBenchIT {
     static final int PROFILE_SECONDS = Integer.getInteger("glare.bench.profileSeconds", 20);
     static final boolean JMH = Boolean.parseBoolean(System.getProperty("glare.bench.jmh", "true"));
     /**
-     * The runtime's heap: 2 GB, as DEPENDENCIES.md sizes G1 for this load. Measured with the raw probe
-     * here: 1 GB spent ~9 % more server CPU per call (G1 mixed collections of the 32 s of completed
-     * transactions RFC 3261 keeps); ZGC halved the rate on 2 cores; Parallel GC matched G1 with 1 s pauses.
+     * The runtime's heap: 6 GB, with ZGC ({@link BenchRuntime#SERVER_OPTS}): the 32 s of completed
+     * transactions RFC 3261 keeps are ~250 MB live at 2,600 calls/s, and ZGC needs room above them to
+     * collect rarely (13 cycles in a 75 s run). Earlier (G1, 8 s RI linger): 1 GB spent ~9 % more server
+     * CPU per call than 2 GB; ZGC with 2 GB was slower than G1 on 2 cores; Parallel GC had 1 s pauses.
      */
-    static final String HEAP = System.getProperty("glare.bench.heap", "2g");
+    static final String HEAP = System.getProperty("glare.bench.heap", "6g");
     /** The runtime's log level (GLARE_LOG_LEVEL); info logs every call, for finding what one failure was. */
     static final String LOG_LEVEL = System.getProperty("glare.bench.logLevel", "warn");
     /** The raw-UDP generator's throughput phase ({@link RawThroughput}) besides the endpoint devices'. */

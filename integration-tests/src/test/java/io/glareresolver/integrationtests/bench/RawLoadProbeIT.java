@@ -42,7 +42,7 @@ class RawLoadProbeIT {
         List<SipUser> callees = users("ru", 600_000, CALLEES);
         List<SipUser> all = new ArrayList<>(callers);
         all.addAll(callees);
-        try (BenchRuntime rt = BenchRuntime.start(out.resolve("raw-probe-work"), System.getProperty("glare.bench.heap", "2g"), "warn", all)) {
+        try (BenchRuntime rt = BenchRuntime.start(out.resolve("raw-probe-work"), GlareBenchIT.HEAP, "warn", all)) {
             InetSocketAddress server = new InetSocketAddress("127.0.0.1", rt.sipPort);
             try (RawUas uas = new RawUas("127.0.0.1", server);
                  RawCallLoad load = new RawCallLoad(server, "127.0.0.1", callers, callees.stream().map(SipUser::name).toList(),
