@@ -14,6 +14,22 @@
  *
  * <p>No JAIN-SIP or OSGi type appears here: a plugin sees immutable values and answers with
  * immutable actions, so its decision logic is plain Java.
+ *
+ * <p>The version below is the package's only stated version (the READMEs name none). What each
+ * version added:
+ * <ul>
+ * <li>1.1: {@link io.glareresolver.sip.api.RegistrationInterceptor}.</li>
+ * <li>1.2: the observation-only callbacks {@code onProvisionalResponse} and {@code onAck}.</li>
+ * <li>1.3: {@code InitialInvite.dialledNanos()}, when the proxy first saw the call.</li>
+ * <li>1.4: {@link io.glareresolver.sip.api.ProtectionService}, {@link io.glareresolver.sip.api.ProtectionCounters};
+ * {@code Registration.Binding.q()}/{@code preference()}; the devices of a forked INVITE
+ * ({@code InitialInvite.callerContact()}/{@code keepOnlyBranchTo()}, {@code InviteAction.onlyTo()},
+ * {@code BranchResponse.contact()}, {@code Registration.sameDevice()}/{@code bindingOf()}).</li>
+ * <li>1.5: {@code Registration.Binding} {@code received}, {@code instance}, {@code regId},
+ * {@code path}, {@code natted()} (NAT traversal; the 5- and 6-argument constructors kept).</li>
+ * <li>1.6: {@link io.glareresolver.sip.api.ServerCluster}, {@code ClusterStatus},
+ * {@code ClusterUnavailableException}: several nodes.</li>
+ * </ul>
  */
 @org.osgi.annotation.bundle.Export
 @org.osgi.annotation.versioning.Version("1.6.0")

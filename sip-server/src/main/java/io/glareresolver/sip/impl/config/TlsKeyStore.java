@@ -128,7 +128,7 @@ public final class TlsKeyStore {
     private static KeyStore open(Path file, String password, String key) {
         if (!Files.exists(file)) {
             return fail(key + " " + file + " does not exist; create it with keytool -genkeypair ... -storetype "
-                    + "PKCS12 (see the README, TLS)");
+                    + "PKCS12 (see docs/operations.md, TLS)");
         }
         if (!Files.isRegularFile(file) || !Files.isReadable(file)) {
             return fail(key + " " + file + " is not a readable file");

@@ -142,7 +142,7 @@ public final class SipServer implements SipListener {
         // of CPU per call, but the server stopped answering altogether for a minute in 1 of 2
         // RedeployUnderLoadIT runs: in that mode the RI calls the listener from inside its own
         // transaction processing, while the proxy calls the RI with a call's lock held (lock-order
-        // inversion). Not worth a deadlock; see README "Performance".
+        // inversion). Not worth a deadlock; see docs/design-notes.md (the reentrant listener).
         p.setProperty("gov.nist.javax.sip.REENTRANT_LISTENER", "false");
         // the UDP receive buffer allocated per datagram is this size (RFC 3261 §18.1.1 sends anything
         // near the MTU over TCP instead; the largest message of our tests is far below it)
@@ -437,7 +437,7 @@ public final class SipServer implements SipListener {
     /**
      * Where the other nodes of a cluster relay INVITEs to this one: the UDP listening address (the
      * advertised one if set). A wildcard bind address cannot be relayed to; the first transport's
-     * address is announced as configured, and README "Several nodes" says to set a concrete one.
+     * address is announced as configured, and docs/operations.md "Several nodes" says to set a concrete one.
      */
     private static String clusterUri(ServerSettings s) {
         String host = s.advertisedAddress().isEmpty() ? s.address() : s.advertisedAddress();
