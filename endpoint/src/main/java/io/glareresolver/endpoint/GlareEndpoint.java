@@ -1,10 +1,11 @@
 package io.glareresolver.endpoint;
 
 import io.glareresolver.endpoint.fsm.Variant;
-import io.glareresolver.endpoint.internal.SipGlareEndpoint;
 import java.time.Duration;
 import java.util.EnumSet;
 import java.util.Objects;
+import java.util.ServiceConfigurationError;
+import java.util.ServiceLoader;
 import java.util.Set;
 import java.util.function.Consumer;
 
@@ -229,9 +230,32 @@ public interface GlareEndpoint extends AutoCloseable {
                     incoming, trace);
         }
 
-        /** Starts the SIP stack on 127.0.0.1 (the one place the API reaches into {@code internal}: its factory). */
+        /**
+         * Starts the SIP stack on 127.0.0.1 with {@link #config()}, through the
+         * {@link GlareEndpointProvider} of the class path (this jar's JAIN-SIP user agent).
+         *
+         * @throws IllegalStateException when no user is set, or no provider is found
+         */
         public GlareEndpoint build() {
-            return SipGlareEndpoint.start(config());
+            EndpointConfig config = config();
+            return provider().start(config);
+        }
+
+        // The API's own class loader, not the thread's context loader: the provider ships in the same
+        // jar (or bundle) as this class, whichever loader the caller runs in. Looked up per build():
+        // it reads one small resource, next to the seconds a SIP stack takes to start.
+        private static GlareEndpointProvider provider() {
+            String file = "META-INF/services/" + GlareEndpointProvider.class.getName();
+            try {
+                return ServiceLoader.load(GlareEndpointProvider.class, GlareEndpointProvider.class.getClassLoader())
+                        .findFirst()
+                        .orElseThrow(() -> new IllegalStateException("no " + GlareEndpointProvider.class.getName()
+                                + " found: " + file + " is missing from the class path (the endpoint jar has it; "
+                                + "a repackaged jar must keep it)"));
+            } catch (ServiceConfigurationError e) {
+                throw new IllegalStateException("the " + GlareEndpointProvider.class.getName() + " named in "
+                        + file + " cannot be loaded: " + e.getMessage(), e);
+            }
         }
     }
 }
