@@ -5,8 +5,9 @@ import java.util.Optional;
 
 /**
  * An initial INVITE held by the proxy, as plugins see it. The message values are a snapshot of
- * the request as received (after edits of earlier interceptors); the control methods act on the
- * live proxy transaction and may be called from any thread.
+ * the request as received (after edits of earlier interceptors), without the Proxy-Authorization
+ * of the server's own realm, which the proxy consumed (RFC 3261 §22.3); the control methods act on
+ * the live proxy transaction and may be called from any thread.
  */
 public interface InitialInvite {
 

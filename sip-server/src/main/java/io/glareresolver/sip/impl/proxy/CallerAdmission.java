@@ -113,11 +113,14 @@ public final class CallerAdmission {
     }
 
     /**
-     * The request as the proxy forwards it: for a caller admitted by digest, a copy without the
-     * Proxy-Authorization of our realm (§22.3: consumed here); otherwise the request itself.
+     * The realm whose Proxy-Authorization the proxy consumed for a request (§22.3), to be removed
+     * from the copy it forwards ({@link RequestRelay}, each INVITE branch) and hidden from
+     * interceptors: ours for a caller admitted by digest; null for a trusted peer or a cluster node,
+     * whose request the proxy forwards with whatever credentials it carries. The received request
+     * itself is never changed: the RI's server transaction holds it.
      */
-    public Request forwardable(Request req, boolean byDigest) {
-        return byDigest ? authentication.withoutOurCredentials(req) : req;
+    public String consumedRealm(boolean byDigest) {
+        return byDigest ? sip.settings().realm() : null;
     }
 
     /** The user part of the From URI, if it is a SIP URI with one (a trusted sender's caller). */

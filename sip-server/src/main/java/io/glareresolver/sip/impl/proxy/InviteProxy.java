@@ -141,13 +141,12 @@ public final class InviteProxy {
             sip.respond(st, req, Response.NOT_FOUND, null, callId);
             return;
         }
-        Request working = admission.forwardable(req, from.byDigest());
+        // the received INVITE is not copied here: each branch copies it (without our credentials)
         ProxiedInvite invite = new ProxiedInvite(this, "inv-" + ids.incrementAndGet(), st, req, callId, fromAor, toAor,
-                caller, callee, System.nanoTime(), loopHash, maxForwards);
+                caller, callee, System.nanoTime(), loopHash, maxForwards, admission.consumedRealm(from.byDigest()));
         invite.peerCallee = peerCallee;
         String pairNode = fromNode.isPresent() ? null : claimPair(invite);
         invite.dialledNanos = challenged.dialled(callId, invite.receivedNanos);
-        invite.working = working;
         st.setApplicationData(invite);
         live.put(transactionKey(req), invite);
         LOG.info("[{}] INVITE {} -> {} ({}{}{}{})", callId, fromAor, toAor, invite.id,
@@ -278,19 +277,23 @@ public final class InviteProxy {
         }
     }
 
+    /**
+     * Takes a plugin's header edits, all or nothing: checked and built now, applied to each branch's
+     * copy of the INVITE when it is sent (the received INVITE belongs to the caller's server
+     * transaction and is not changed).
+     */
     private void applyEdits(ProxiedInvite invite, InviteAction action) {
         if (action.edits().isEmpty()) {
             return;
         }
         try {
-            // the working request is the proxy's own copy, and apply changes it only if every edit is valid
-            MessageText.apply(invite.working, action.edits(), sip.headers());
+            invite.addEdits(MessageText.prepare(action.edits(), sip.headers()));
         } catch (Exception ex) {
             LOG.warn("[{}] header edits {} refused: {}", invite.callId, action.edits(), ex.getMessage());
         }
     }
 
-    /** Forks the working request to the callee's bindings (§16.6). Caller holds the invite's lock. */
+    /** Forks the INVITE, as the interceptors edited it, to the callee's bindings (§16.6). Caller holds the invite's lock. */
     private void forward(ProxiedInvite invite) {
         if (invite.cancelled) {
             finalLocal(invite, Response.REQUEST_TERMINATED, null, null);
@@ -344,7 +347,7 @@ public final class InviteProxy {
             ProxiedInvite.Fork fork = new ProxiedInvite.Fork(target.contact());
             invite.forks.add(fork);
             try {
-                Request fwd = (Request) invite.working.clone();
+                Request fwd = invite.branchRequest();
                 // our own route was popped; the binding's Path or NAT flow, if any, is its route set
                 sip.addressToBinding(fwd, target);
                 MaxForwardsHeader mf = (MaxForwardsHeader) fwd.getHeader(MaxForwardsHeader.NAME);
@@ -987,11 +990,7 @@ public final class InviteProxy {
                 LOG.warn("[{}] interceptor {} failed on end: {}", invite.callId, e, ex.toString(), ex);
             }
         }
-        // The RI keeps the caller's server transaction (and with it this object, its application data)
-        // for a while after the INVITE is over; the edited copy of the INVITE is not needed any more,
-        // and at a thousand calls a second those copies were a large share of the heap the young
-        // collections copy. The received INVITE stays: the RI holds it anyway.
-        invite.working = invite.received;
+        invite.forgetEditedView();
     }
 
     // ---------------------------------------------------------------- Timer C, unbinding, shutdown

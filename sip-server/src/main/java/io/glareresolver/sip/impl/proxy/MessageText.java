@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.Predicate;
 
 import javax.sip.header.ContentTypeHeader;
 import javax.sip.header.ExtensionHeader;
@@ -44,10 +45,18 @@ public final class MessageText {
     }
 
     static List<String> headers(Message m, String name) {
+        return headers(m, name, h -> false);
+    }
+
+    /** The values of a header as {@link #headers(Message, String)}, without those of the headers {@code hidden} accepts. */
+    static List<String> headers(Message m, String name, Predicate<Header> hidden) {
         List<String> out = new ArrayList<>();
         Iterator<?> it = m.getHeaders(fullName(name));
         while (it.hasNext()) {
             Header h = (Header) it.next();
+            if (hidden.test(h)) {
+                continue;
+            }
             String v = value(h);
             if (h instanceof ExtensionHeader) {
                 out.addAll(splitList(v)); // the RI splits the list headers it knows, not ours
@@ -109,11 +118,21 @@ public final class MessageText {
      * {@link IllegalArgumentException} naming it; an unparsable value throws {@link java.text.ParseException}.
      */
     public static void apply(Message m, HeaderEdits edits, HeaderFactory factory) throws java.text.ParseException {
+        prepare(edits, factory).applyTo(m, false);
+    }
+
+    /**
+     * Checks and builds edits once, for messages to come ({@link Prepared#applyTo}): the refusals of
+     * {@link #apply} are thrown here, so applying them later cannot fail half way.
+     */
+    static Prepared prepare(HeaderEdits edits, HeaderFactory factory) throws java.text.ParseException {
         List<HeaderEdits.Edit> all = edits.edits();
+        HeaderEdits.Op[] ops = new HeaderEdits.Op[all.size()];
         String[] names = new String[all.size()];
         Header[] built = new Header[all.size()];
         for (int i = 0; i < all.size(); i++) {
             HeaderEdits.Edit e = all.get(i);
+            ops[i] = e.op();
             names[i] = fullName(e.name());
             if (PROTECTED.contains(names[i].toLowerCase(Locale.ROOT))) {
                 throw new IllegalArgumentException("header " + names[i] + " is managed by the proxy and cannot be edited");
@@ -122,15 +141,48 @@ public final class MessageText {
                 built[i] = factory.createHeader(names[i], e.value());
             }
         }
-        for (int i = 0; i < all.size(); i++) {
-            switch (all.get(i).op()) {
-                case REMOVE -> m.removeHeader(names[i]);
-                case SET -> {
-                    m.removeHeader(names[i]);
-                    m.addHeader(built[i]);
+        return new Prepared(edits, ops, names, built);
+    }
+
+    /**
+     * Edits checked and built by {@link #prepare}, applicable to any number of messages: an
+     * INVITE's edits go into each branch's copy, since the received INVITE is not changed.
+     */
+    static final class Prepared {
+        private final HeaderEdits edits;
+        private final HeaderEdits.Op[] ops;
+        private final String[] names;
+        private final Header[] built;
+
+        private Prepared(HeaderEdits edits, HeaderEdits.Op[] ops, String[] names, Header[] built) {
+            this.edits = edits;
+            this.ops = ops;
+            this.names = names;
+            this.built = built;
+        }
+
+        /** Applies the edits to {@code m}, each with a header of its own (a header is part of one message). */
+        void applyTo(Message m) {
+            applyTo(m, true);
+        }
+
+        private void applyTo(Message m, boolean copies) {
+            for (int i = 0; i < ops.length; i++) {
+                Header h = built[i] == null || !copies ? built[i] : (Header) built[i].clone();
+                switch (ops[i]) {
+                    case REMOVE -> m.removeHeader(names[i]);
+                    case SET -> {
+                        m.removeHeader(names[i]);
+                        m.addHeader(h);
+                    }
+                    case ADD -> m.addHeader(h);
                 }
-                case ADD -> m.addHeader(built[i]);
             }
+        }
+
+        @Override
+        public String toString() {
+            return edits.toString();
         }
     }
 

@@ -59,8 +59,23 @@ final class ProxiedInvite implements InitialInvite {
     final Integer receivedMaxForwards;
     private final InviteProxy proxy;
 
-    /** The request as edited by interceptors so far (the received one is never changed). */
-    volatile Request working;
+    /**
+     * The realm whose Proxy-Authorization the proxy consumed for this INVITE
+     * ({@link CallerAdmission#consumedRealm}): removed from each branch, hidden from interceptors;
+     * null: none.
+     */
+    final String consumedRealm;
+    /**
+     * The interceptors' header edits so far, in chain order (an immutable list, replaced on each
+     * edit). They are not applied to the received INVITE, which the caller's server transaction
+     * holds, but to each branch's copy ({@link #branchRequest}); the interceptors read them in
+     * {@link #view()}.
+     */
+    private volatile List<MessageText.Prepared> edits = List.of();
+    /** The received INVITE with {@link #edits}, made when first read after an edit; guarded by {@link #viewLock}. */
+    private Request editedView;
+    private List<MessageText.Prepared> editedViewOf;
+    private final Object viewLock = new Object();
     volatile Optional<Registration> callee;
     /** For a call to a trusted peer's number: the peer as the callee's only binding; null for a user. */
     volatile Registration peerCallee;
@@ -141,12 +156,12 @@ final class ProxiedInvite implements InitialInvite {
 
     ProxiedInvite(InviteProxy proxy, String id, ServerTransaction st, Request received, String callId, String fromAor,
                   String toAor, Optional<Registration> caller, Optional<Registration> callee, long receivedNanos,
-                  String loopHash, Integer receivedMaxForwards) {
+                  String loopHash, Integer receivedMaxForwards, String consumedRealm) {
         this.proxy = proxy;
         this.id = id;
         this.serverTransaction = st;
         this.received = received;
-        this.working = received;
+        this.consumedRealm = consumedRealm;
         this.callId = callId;
         this.fromAor = fromAor;
         this.toAor = toAor;
@@ -187,24 +202,89 @@ final class ProxiedInvite implements InitialInvite {
         return callee;
     }
 
+    /** Adds an interceptor's edits, already checked: the branches sent from now on carry them. */
+    void addEdits(MessageText.Prepared more) {
+        synchronized (viewLock) {
+            List<MessageText.Prepared> all = new ArrayList<>(edits);
+            all.add(more);
+            edits = List.copyOf(all);
+        }
+    }
+
+    /**
+     * A branch's copy of the INVITE (§16.6 step 1: "Make a copy of the received request"): the
+     * interceptors' edits applied, the credentials the proxy consumed removed. The one copy the
+     * proxy makes of the INVITE per branch.
+     */
+    Request branchRequest() {
+        Request fwd = (Request) received.clone();
+        for (MessageText.Prepared e : edits) {
+            e.applyTo(fwd);
+        }
+        ProxyAuthentication.removeCredentials(fwd, consumedRealm);
+        return fwd;
+    }
+
+    /**
+     * The INVITE as interceptors read it: the received one, or, after edits, a copy with them
+     * (made once per set of edits, never changed once made, so a reader on another thread sees a
+     * whole message).
+     */
+    private Request view() {
+        List<MessageText.Prepared> e = edits;
+        if (e.isEmpty()) {
+            return received;
+        }
+        synchronized (viewLock) {
+            e = edits;
+            if (editedViewOf != e) {
+                Request m = (Request) received.clone();
+                for (MessageText.Prepared p : e) {
+                    p.applyTo(m);
+                }
+                editedView = m;
+                editedViewOf = e;
+            }
+            return editedView;
+        }
+    }
+
+    /**
+     * The INVITE is over: the edited copy is not needed any more. The RI keeps the caller's server
+     * transaction (and with it this object, its application data) for a while, and at a thousand
+     * calls a second those copies were a large share of the heap the young collections copy.
+     */
+    void forgetEditedView() {
+        synchronized (viewLock) {
+            editedView = null;
+            editedViewOf = null;
+        }
+    }
+
+    /** Hides the Proxy-Authorization the proxy consumed: a plugin never sees the caller's credentials for us. */
+    private boolean consumed(javax.sip.header.Header h) {
+        return ProxyAuthentication.isCredentialsOf(h, consumedRealm);
+    }
+
     @Override
     public Optional<String> header(String name) {
-        return MessageText.header(working, name);
+        List<String> all = headers(name);
+        return all.isEmpty() ? Optional.empty() : Optional.of(all.get(0));
     }
 
     @Override
     public List<String> headers(String name) {
-        return MessageText.headers(working, name);
+        return MessageText.headers(view(), name, this::consumed);
     }
 
     @Override
     public Optional<String> body() {
-        return MessageText.body(working);
+        return MessageText.body(view());
     }
 
     @Override
     public Optional<String> contentType() {
-        return MessageText.contentType(working);
+        return MessageText.contentType(view());
     }
 
     @Override

@@ -1,11 +1,14 @@
 package io.glareresolver.sip.impl.proxy;
 
+import java.util.ArrayList;
 import java.util.Iterator;
+import java.util.List;
 import java.util.Optional;
 import javax.sip.ServerTransaction;
 import javax.sip.address.SipURI;
 import javax.sip.address.URI;
 import javax.sip.header.FromHeader;
+import javax.sip.header.Header;
 import javax.sip.header.ProxyAuthorizationHeader;
 import javax.sip.message.Request;
 import javax.sip.message.Response;
@@ -93,19 +96,41 @@ public final class ProxyAuthentication {
     }
 
     /**
-     * A copy of the request without the Proxy-Authorization for our realm. §22.3: a proxy that has
-     * consumed its own credentials passes no Proxy-Authorization for its realm; others' stay.
+     * Removes the Proxy-Authorization values of {@code realm} from {@code fwd}, the proxy's own copy
+     * of a request it forwards; the others stay, in their order. RFC 3261 §22.3: "A
+     * Proxy-Authorization header field value applies only to the proxy whose realm is identified in
+     * the "realm" parameter": the values of our realm were consumed here, those of another realm are
+     * for a proxy further on and are forwarded.
+     *
+     * @param realm the realm whose credentials this proxy consumed; null: none, nothing is removed
+     * @return true if a value was removed
      */
-    public Request withoutOurCredentials(Request req) {
-        Request working = (Request) req.clone();
-        working.removeHeader(ProxyAuthorizationHeader.NAME);
-        Iterator<?> pa = req.getHeaders(ProxyAuthorizationHeader.NAME);
-        while (pa.hasNext()) {
-            ProxyAuthorizationHeader h = (ProxyAuthorizationHeader) pa.next();
-            if (!sip.settings().realm().equals(h.getRealm())) {
-                working.addHeader(h);
+    static boolean removeCredentials(Request fwd, String realm) {
+        if (realm == null) {
+            return false;
+        }
+        List<Header> others = new ArrayList<>();
+        boolean ours = false;
+        for (Iterator<?> it = fwd.getHeaders(ProxyAuthorizationHeader.NAME); it.hasNext(); ) {
+            Header h = (Header) it.next();
+            if (isCredentialsOf(h, realm)) {
+                ours = true;
+            } else {
+                others.add(h);
             }
         }
-        return working;
+        if (!ours) {
+            return false;
+        }
+        fwd.removeHeader(ProxyAuthorizationHeader.NAME);
+        for (Header h : others) {
+            fwd.addHeader(h);
+        }
+        return true;
+    }
+
+    /** True if {@code h} is a Proxy-Authorization value for {@code realm} (null: no realm is ours). */
+    static boolean isCredentialsOf(Header h, String realm) {
+        return realm != null && h instanceof ProxyAuthorizationHeader pa && realm.equals(pa.getRealm());
     }
 }

@@ -46,12 +46,15 @@ public final class RequestRelay {
      * Prepares the copy to forward: our Route entries popped (§16.4: "If the first value in the
      * Route header field indicates this proxy, the proxy MUST remove that value"), Request-URI and
      * route set those of the binding {@code target} if given ({@link SipContext#addressToBinding}),
-     * Max-Forwards decremented, our Via on top.
+     * the Proxy-Authorization of {@code consumedRealm} removed ({@link ProxyAuthentication#removeCredentials}),
+     * Max-Forwards decremented, our Via on top. This is the one copy of the request the proxy makes:
+     * the received request stays as the caller's server transaction holds it.
      */
-    private Request prepare(Request req, Registration.Binding target, Integer maxForwards, String branch)
-            throws Exception {
+    private Request prepare(Request req, Registration.Binding target, Integer maxForwards, String branch,
+                            String consumedRealm) throws Exception {
         Request fwd = (Request) req.clone();
         popOurRoutes(fwd, sip);
+        ProxyAuthentication.removeCredentials(fwd, consumedRealm);
         if (target != null) {
             // a binding target replaces whatever route the request carried beyond us
             sip.addressToBinding(fwd, target);
@@ -142,8 +145,20 @@ public final class RequestRelay {
 
     /** Forwards statefully; responses come back through {@link #onResponse}. */
     public void forward(Request req, ServerTransaction st, Registration.Binding target, Integer maxForwards, String loopHash, String callId) {
+        forward(req, st, target, maxForwards, loopHash, callId, null);
+    }
+
+    /**
+     * Forwards statefully, without the credentials the proxy consumed; responses come back through
+     * {@link #onResponse}.
+     *
+     * @param consumedRealm the realm whose Proxy-Authorization was consumed here
+     *                      ({@link CallerAdmission#consumedRealm}); null: every value is forwarded
+     */
+    public void forward(Request req, ServerTransaction st, Registration.Binding target, Integer maxForwards,
+                        String loopHash, String callId, String consumedRealm) {
         try {
-            Request fwd = prepare(req, target, maxForwards, newBranch(loopHash));
+            Request fwd = prepare(req, target, maxForwards, newBranch(loopHash), consumedRealm);
             ClientTransaction ct = sip.provider().getNewClientTransaction(fwd);
             ct.setApplicationData(new Relay(st, callId));
             ct.sendRequest();
@@ -170,7 +185,7 @@ public final class RequestRelay {
             ViaHeader top = (ViaHeader) req.getHeader(ViaHeader.NAME);
             String branch = HopGuard.statelessBranch(loopHash, top == null ? null : top.getBranch(),
                     top == null ? "" : top.toString());
-            Request fwd = prepare(req, target, maxForwards, branch);
+            Request fwd = prepare(req, target, maxForwards, branch, null);
             sip.provider().sendRequest(fwd);
             LOG.debug("[{}] {} forwarded statelessly to {}", callId, req.getMethod(), fwd.getRequestURI());
         } catch (Exception e) {
@@ -197,7 +212,7 @@ public final class RequestRelay {
     /** ACK for a 2xx: stateless, end to end. */
     public void forwardAck(Request ack, Registration.Binding target, Integer maxForwards, String loopHash, String callId) {
         try {
-            Request fwd = prepare(ack, target, maxForwards, newBranch(loopHash));
+            Request fwd = prepare(ack, target, maxForwards, newBranch(loopHash), null);
             sip.provider().sendRequest(fwd);
             LOG.debug("[{}] ACK forwarded to {}", callId, fwd.getRequestURI());
         } catch (Exception e) {

@@ -708,7 +708,7 @@ public final class SipServer implements SipListener {
         }
         Optional<Registration.Binding> target = targets.bindingOrAnswer(req, st, ruri, callId);
         if (target.isPresent()) {
-            relay.forward(admission.forwardable(req, peer.isEmpty()), st, target.get(), mf, loopHash, callId);
+            relay.forward(req, st, target.get(), mf, loopHash, callId, admission.consumedRealm(peer.isEmpty()));
         }
     }
 

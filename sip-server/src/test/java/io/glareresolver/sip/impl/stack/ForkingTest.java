@@ -242,6 +242,33 @@ class ForkingTest {
         assertEquals(mobile.localTag, ((ToHeader) ok.getHeader(ToHeader.NAME)).getTag());
     }
 
+    /**
+     * Each branch is its own copy of the received INVITE (§16.6 step 1), made when it is sent: the
+     * next q-value's branch, sent later from another thread, carries the interceptor's edit once and,
+     * like the first, no credentials of our realm but the upstream proxy's (§22.3).
+     */
+    @Test
+    void everyBranchCarriesTheEditsOnceAndOnlyAnotherRealmsCredentials() throws Exception {
+        TestPhone alice = registered("alice", "udp", -1);
+        TestPhone desk = registered("bob", "udp", 1.0f);
+        TestPhone mobile = registered("bob", "tcp", 0.5f);
+        chain.add(new Follower(i -> io.glareresolver.sip.api.InviteAction.forward(
+                io.glareresolver.sip.api.HeaderEdits.builder().add("X-Edited", "yes").build())), 0, 1L);
+        alice.invite("bob", SDP_A, true, "Proxy-Authorization: " + SipServerFunctionalTest.UPSTREAM_CREDENTIALS);
+        RequestEvent atDesk = desk.expectRequest(Request.INVITE);
+        desk.respond(desk.serverTransaction(atDesk), 486, null);
+        RequestEvent atMobile = mobile.expectRequest(Request.INVITE);
+        for (Request branch : List.of(atDesk.getRequest(), atMobile.getRequest())) {
+            assertEquals(List.of("upstream.example"), SipServerFunctionalTest.credentialRealms(branch));
+            List<String> edited = new ArrayList<>();
+            branch.getHeaders("X-Edited").forEachRemaining(h -> edited.add(h.toString().trim()));
+            assertEquals(1, edited.size(), edited.toString());
+            assertEquals(69, ((javax.sip.header.MaxForwardsHeader) branch.getHeader("Max-Forwards")).getMaxForwards());
+        }
+        mobile.respond(mobile.serverTransaction(atMobile), 486, null);
+        assertEquals(486, alice.expectResponse(ForkingTest::isInviteFinal).getStatusCode());
+    }
+
     @Test
     void theLowerQValueRingsWhenTheHigherOneRangUnansweredForTheRingTime() throws Exception {
         TestPhone alice = registered("alice", "udp", -1);

@@ -408,6 +408,53 @@ class SipServerFunctionalTest {
         assertEquals(200, alice.expectFinal().getStatusCode());
     }
 
+    /**
+     * Credentials for a proxy further on, in the realm {@code upstream.example}: RFC 3261 §22.3, "a
+     * Proxy-Authorization header field value MUST NOT be consumed by any proxy whose realm does not
+     * match the "realm" parameter specified in that value".
+     */
+    static final String UPSTREAM_CREDENTIALS = "Digest username=\"alice\", realm=\"upstream.example\", "
+            + "nonce=\"up-1\", uri=\"sip:bob@127.0.0.1\", response=\"00112233445566778899aabbccddeeff\"";
+
+    /** The realms of the Proxy-Authorization values of {@code m}, in order. */
+    static List<String> credentialRealms(javax.sip.message.Message m) {
+        List<String> out = new ArrayList<>();
+        m.getHeaders(javax.sip.header.ProxyAuthorizationHeader.NAME).forEachRemaining(h ->
+                out.add(((javax.sip.header.ProxyAuthorizationHeader) h).getRealm()));
+        return out;
+    }
+
+    @Test
+    void anOutOfDialogMessageIsRelayedWithoutOurCredentialsButWithAnotherRealmsAndItsRetransmissionAnsweredAgain()
+            throws Exception {
+        TestPhone alice = registered("alice", "udp");
+        TestPhone bob = registered("bob", "udp");
+        String callId = "msg-" + TestPhone.tag();
+        Request first = message(alice, callId, 1);
+        first.addHeader(alice.hf.createHeader("Proxy-Authorization", UPSTREAM_CREDENTIALS));
+        alice.send(first);
+        Response challenge = alice.expectFinal();
+        assertEquals(407, challenge.getStatusCode(), "another realm's credentials are not ours: challenged");
+
+        Request signed = message(alice, callId, 2);
+        signed.addHeader(alice.hf.createHeader("Proxy-Authorization", UPSTREAM_CREDENTIALS));
+        signed.addHeader(alice.authorization(challenge, DigestAlgorithm.MD5, Request.MESSAGE,
+                signed.getRequestURI().toString(), "alice-pw", true));
+        long sent = System.nanoTime();
+        alice.provider.sendRequest(signed); // without a client transaction: this test retransmits by hand
+        RequestEvent got = bob.expectRequest(Request.MESSAGE);
+        assertEquals(List.of("upstream.example"), credentialRealms(got.getRequest()),
+                "ours consumed (§22.3), the upstream proxy's forwarded");
+        assertEquals(69, ((MaxForwardsHeader) got.getRequest().getHeader(MaxForwardsHeader.NAME)).getMaxForwards());
+        bob.respond(bob.serverTransaction(got), 200, null);
+        assertEquals(200, alice.expectFinal().getStatusCode());
+
+        // as if that 200 had been lost: §17.2.2, the proxy's server transaction, "Completed", answers again
+        InDialogRoutingTest.retransmitAtT1(alice, signed, sent);
+        assertEquals(200, alice.expectFinal().getStatusCode(), "the retransmitted MESSAGE answered again");
+        assertTrue(bob.noRequest(Request.MESSAGE, 500), "a retransmitted MESSAGE reached bob as a new one");
+    }
+
     @Test
     void aMessageFromSomeoneElsesAddressIsRefusedEvenWithGoodCredentials() throws Exception {
         TestPhone mallory = phone("alice", "alice-pw", "udp"); // alice's own credentials, carol's address in From
@@ -563,6 +610,89 @@ class SipServerFunctionalTest {
         assertEquals(200, rec.finals.poll(5, TimeUnit.SECONDS).status());
         assertEquals(InviteEnd.ANSWERED, rec.ends.poll(5, TimeUnit.SECONDS));
         assertEquals(1, rec.endCounts.get(seen.id()));
+    }
+
+    @Test
+    void theForwardedInviteKeepsAnotherRealmsCredentialsOnlyAndNoInterceptorReadsOurs() throws Exception {
+        TestPhone alice = registered("alice", "udp");
+        TestPhone bob = registered("bob", "udp");
+        // the first interceptor reads the INVITE as received and edits it; the second reads the edited one
+        List<List<String>> read = new CopyOnWriteArrayList<>();
+        chain.add(invite -> {
+            read.add(invite.headers("Proxy-Authorization"));
+            return InviteAction.forward(HeaderEdits.builder().add("X-Edited", "yes").build());
+        }, 10);
+        chain.add(invite -> {
+            read.add(invite.headers("Proxy-Authorization"));
+            read.add(invite.headers("X-Edited"));
+            return InviteAction.forward();
+        }, 5);
+        TestPhone.Call call = alice.invite("bob", SDP_A, true, "Proxy-Authorization: " + UPSTREAM_CREDENTIALS);
+        assertEquals(List.of("upstream.example", REALM), credentialRealms(call.invite), "the caller sent both");
+
+        RequestEvent inv = bob.expectRequest(Request.INVITE);
+        Request in = inv.getRequest();
+        assertEquals(List.of("upstream.example"), credentialRealms(in), "ours consumed (§22.3), the upstream proxy's forwarded");
+        assertEquals("yes", TestPhone.header(in, "X-Edited"), "the interceptor's edit is in the branch");
+        assertEquals(69, ((MaxForwardsHeader) in.getHeader(MaxForwardsHeader.NAME)).getMaxForwards());
+        assertNotNull(in.getHeader(RecordRouteHeader.NAME));
+        assertEquals(3, read.size(), read.toString());
+        for (List<String> credentials : List.of(read.get(0), read.get(1))) {
+            assertEquals(1, credentials.size(), "an interceptor read " + credentials);
+            assertTrue(credentials.get(0).contains("upstream.example"), credentials.get(0));
+            assertFalse(credentials.get(0).contains(REALM), credentials.get(0));
+        }
+        assertEquals(List.of("yes"), read.get(2), "the second interceptor reads the first one's edit");
+
+        bob.respond(bob.serverTransaction(inv), 200, SDP_B);
+        call.ack(alice.expectStatus(200));
+        bob.expectRequest(Request.ACK);
+    }
+
+    /**
+     * RFC 3261 §17.2.1: "If a request retransmission is received while in the "Proceeding" state,
+     * the most recent provisional response that was received from the TU MUST be passed to the
+     * transport layer for retransmission." The caller's retransmitted INVITE is absorbed by the
+     * proxy's server transaction (answered with the callee's 180 again) and never becomes a second
+     * branch; the callee sees one INVITE, with Max-Forwards decremented once.
+     */
+    @Test
+    void aRetransmittedInviteIsAnsweredWithTheLatestProvisionalAndNeverForwardedAgain() throws Exception {
+        TestPhone alice = registered("alice", "udp");
+        TestPhone bob = registered("bob", "udp");
+        Recorder rec = new Recorder();
+        rec.action = InviteAction.forward(HeaderEdits.builder().add("X-Edited", "yes").build());
+        chain.add(rec, 0);
+        TestPhone.Call call = alice.invite("bob", SDP_A, false);
+        Response challenge = alice.expectFinal();
+        assertEquals(407, challenge.getStatusCode());
+        call.inviteCseq = TestPhone.cseq(call.invite) + 1;
+        Request signed = alice.request(Request.INVITE, alice.aor("bob"), "bob", null, call.callId, call.inviteCseq);
+        alice.routeViaProxy(signed);
+        signed.setContent(SDP_A.getBytes(StandardCharsets.UTF_8), alice.hf.createContentTypeHeader("application", "sdp"));
+        signed.addHeader(alice.authorization(challenge, DigestAlgorithm.SHA_256, Request.INVITE,
+                signed.getRequestURI().toString(), "alice-pw", true));
+        long sent = System.nanoTime();
+        alice.provider.sendRequest(signed); // without a client transaction: this test retransmits by hand
+        RequestEvent inv = bob.expectRequest(Request.INVITE);
+        assertEquals(69, ((MaxForwardsHeader) inv.getRequest().getHeader(MaxForwardsHeader.NAME)).getMaxForwards());
+        assertNull(inv.getRequest().getHeader("Proxy-Authorization"), "the proxy consumes its own credentials");
+        ServerTransaction st = bob.serverTransaction(inv);
+        bob.respond(st, 180, null);
+        alice.expectStatus(180);
+
+        InDialogRoutingTest.retransmitAtT1(alice, signed, sent);
+        assertEquals(180, alice.expectStatus(180).getStatusCode(), "the retransmission answered with the 180 again");
+        assertTrue(bob.noRequest(Request.INVITE, 500), "the retransmitted INVITE became a second branch");
+        assertNotNull(rec.invites.poll(5, TimeUnit.SECONDS));
+        assertNull(rec.invites.poll(200, TimeUnit.MILLISECONDS), "the interceptor saw the INVITE twice");
+
+        bob.respond(st, 200, SDP_B);
+        Response ok = alice.expectStatus(200);
+        call.ack(ok);
+        RequestEvent ack = bob.expectRequest(Request.ACK);
+        assertEquals(call.inviteCseq, TestPhone.cseq(ack.getRequest()));
+        assertEquals(InviteEnd.ANSWERED, rec.ends.poll(5, TimeUnit.SECONDS));
     }
 
     @Test
