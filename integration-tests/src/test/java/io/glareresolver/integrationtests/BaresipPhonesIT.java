@@ -6,14 +6,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import java.util.Random;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.concurrent.locks.LockSupport;
 
 import org.jboss.arquillian.junit5.ArquillianExtension;
@@ -27,14 +23,14 @@ import org.osgi.framework.BundleContext;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import io.glareresolver.glare.api.CrossingCounters;
 import io.glareresolver.glare.api.GlareStatus;
 import io.glareresolver.integrationtests.baresip.BaresipPhone;
 import io.glareresolver.integrationtests.baresip.BaresipPhone.AnswerMode;
 import io.glareresolver.integrationtests.baresip.BaresipPhone.Event;
-import io.glareresolver.integrationtests.felix.BoundedWait;
 import io.glareresolver.integrationtests.felix.EmbeddedGlareRuntime;
 import io.glareresolver.integrationtests.felix.SipUsersFile.SipUser;
+import io.glareresolver.integrationtests.phone.PhoneCrossingRounds;
+import io.glareresolver.integrationtests.phone.PhoneRegistration;
 import io.glareresolver.sip.api.LocationService;
 
 /**
@@ -135,21 +131,15 @@ class BaresipPhonesIT {
     private void crossRounds(AnswerMode mode, int maxPickUpMillis) throws Exception {
         BaresipPhone alice = phone(BR_ALICE, mode);
         BaresipPhone bob = phone(BR_BOB, mode);
-        GlareStatus status = status().orElseThrow();
-        CrossingCounters before = status.counters();
         Random userDelay = new Random(13);
         int roundMs = 2500 + maxPickUpMillis;
-        long start = System.currentTimeMillis() + 500;
-        List<String> failures = new ArrayList<>();
-        Map<String, Integer> sessionsOn = new HashMap<>();
+        PhoneCrossingRounds rounds = PhoneCrossingRounds.schedule(status().orElseThrow(), ROUNDS, roundMs);
+        String toAlice = uri(BR_ALICE);
+        String toBob = uri(BR_BOB);
         int ownCallHungUpFirst = 0;
         for (int k = 0; k < ROUNDS; k++) {
-            long at = start + (long) k * roundMs;
-            // both dial at the same wall-clock instant, each from a thread of its own
-            CompletableFuture<Void> a = CompletableFuture.runAsync(() -> dialAt(alice, uri(BR_BOB), at));
-            CompletableFuture<Void> b = CompletableFuture.runAsync(() -> dialAt(bob, uri(BR_ALICE), at));
-            a.get(WAIT.toMillis(), TimeUnit.MILLISECONDS);
-            b.get(WAIT.toMillis(), TimeUnit.MILLISECONDS);
+            long at = rounds.at(k);
+            PhoneCrossingRounds.dialTogether(at, () -> alice.dial(toBob), () -> bob.dial(toAlice));
             if (mode == AnswerMode.MANUAL) {
                 // the user hears the one phone that rings and picks up
                 Optional<BaresipPhone> ringing = firstRinging(List.of(alice, bob), at, Duration.ofSeconds(3));
@@ -181,23 +171,16 @@ class BaresipPhonesIT {
             boolean ok = aliceUp.size() == 1 && bobUp.size() == 1 && aliceUp.get(0).callId().equals(bobUp.get(0).callId())
                     && (mode == AnswerMode.AUTO || ringing == 1);
             if (!ok) {
-                failures.add("round " + k + ": alice " + alice.events().stream().filter(e -> e.atMillis() >= at).toList()
+                rounds.failed("round " + k + ": alice " + alice.events().stream().filter(e -> e.atMillis() >= at).toList()
                         + "; bob " + bob.events().stream().filter(e -> e.atMillis() >= at).toList());
             } else {
-                sessionsOn.merge(aliceUp.get(0).direction().equals("outgoing") ? "alice's INVITE" : "bob's INVITE", 1,
-                        Integer::sum);
+                rounds.oneSession(aliceUp.get(0).direction().equals("outgoing") ? "alice's INVITE" : "bob's INVITE");
             }
             hangUpAll(List.of(alice, bob), at, at + roundMs - 100);
         }
-        awaitQuiet(status);
-        CrossingCounters after = status.counters();
-        LOG.info("baresip 1.0, {} answer, real timing: {} of {} rounds with exactly one session {} (the user hung up"
-                        + " the own call before picking up in {}); plugin: {} crossings seen, {} sessions, {} abnormal",
-                mode, ROUNDS - failures.size(), ROUNDS, sessionsOn, ownCallHungUpFirst,
-                after.crossingsSeen() - before.crossingsSeen(), after.sessionsEstablished() - before.sessionsEstablished(),
-                after.abnormalTotal() - before.abnormalTotal());
-        assertTrue(failures.isEmpty(), String.join("\n", failures) + "\n" + status.recentCrossings(2)
-                + "\nalice's log:\n" + alice.log() + "\nbob's log:\n" + bob.log());
+        rounds.assertEveryRoundOneSession(LOG, "baresip 1.0, " + mode + " answer, real timing",
+                " (the user hung up the own call before picking up in " + ownCallHungUpFirst + ")",
+                () -> "\nalice's log:\n" + alice.log() + "\nbob's log:\n" + bob.log());
     }
 
     /** The phone's own call (its offer) came after the peer's call rang in: its current line is its own call. */
@@ -256,35 +239,12 @@ class BaresipPhonesIT {
         }
     }
 
-    private static void dialAt(BaresipPhone phone, String uri, long epochMillis) {
-        long wait = epochMillis - System.currentTimeMillis();
-        if (wait > 0) {
-            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(wait));
-        }
-        try {
-            phone.dial(uri);
-        } catch (java.io.IOException e) {
-            throw new java.io.UncheckedIOException(e);
-        }
-    }
-
-    private void awaitQuiet(GlareStatus status) throws TimeoutException {
-        BoundedWait.untilTrue("no INVITE pending at the plugin", WAIT, () -> status.pendingInvites() == 0);
-    }
-
     private BaresipPhone phone(SipUser user, AnswerMode mode) throws Exception {
         BaresipPhone p = BaresipPhone.start(FOLDER, user.name(), user.password(), runtime.sipAddress(), runtime.domain(), mode);
         phones.add(p);
         // the phone registers before its control port is open (its REGISTER_OK event is gone): the
         // server's location service says whether it did, with the phone's own contact port
-        String port = ":" + p.sipPort();
-        try {
-            BoundedWait.untilTrue(user.name() + " registered from port " + p.sipPort(), WAIT,
-                    () -> locations.lookup(aor(user)).map(r -> r.bindings().stream()
-                            .anyMatch(b -> b.contact().contains(port))).orElse(false));
-        } catch (TimeoutException e) {
-            throw new AssertionError(user.name() + " did not register: " + p.events() + "\n" + p.log(), e);
-        }
+        PhoneRegistration.awaitBinding(locations, aor(user), user.name(), p.sipPort(), () -> p.events().toString(), p::log);
         return p;
     }
 

@@ -1,5 +1,8 @@
 package io.glareresolver.integrationtests;
 
+import static io.glareresolver.integrationtests.GlarePluginFixture.awaitPending;
+import static io.glareresolver.integrationtests.GlarePluginFixture.awaitQuiet;
+import static io.glareresolver.integrationtests.GlarePluginFixture.poll;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -14,11 +17,13 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.locks.LockSupport;
-import java.util.function.BooleanSupplier;
+import java.util.function.Supplier;
+import java.util.function.UnaryOperator;
 
 import org.jboss.arquillian.junit5.ArquillianExtension;
 import org.jboss.arquillian.test.api.ArquillianResource;
@@ -79,13 +84,11 @@ class GlarePluginIT {
 
     private static final Logger LOG = LoggerFactory.getLogger(GlarePluginIT.class);
 
-    static final String BSN = "io.glareresolver.glare";
     static final int CROSSINGS = Integer.getInteger("glare.plugin.crossings", 500);
-    static final Duration WAIT = Duration.ofSeconds(10);
+    static final Duration WAIT = GlarePluginFixture.WAIT;
     static final Duration SCRIPT_TIMEOUT = Duration.ofSeconds(40);
     /** The gate of the second callers' incoming INVITEs (see the class comment); open unless a crossing is under way. */
-    private static final java.util.concurrent.atomic.AtomicReference<CompletableFuture<Void>> GATE =
-            new java.util.concurrent.atomic.AtomicReference<>(CompletableFuture.completedFuture(null));
+    private static final CrossingGate GATE = new CrossingGate();
 
     // users of this class only (ids 3001..): no other test registers them
     static final SipUser ID_LOW = new SipUser("gp-oscar", "gp-oscar-pw-1", 3001);
@@ -103,7 +106,8 @@ class GlarePluginIT {
     private static final SipUser[] USERS = {ID_LOW, ID_HIGH, ID_BIG, ID_SMALL, RND_A, RND_B, SPOOFER, HONEST,
         PLAIN_1, PLAIN_2, AWARE_LOW, AWARE_HIGH};
 
-    private static final List<GlareEndpoint> OPEN = new ArrayList<>();
+    /** The devices this class has open, closed after the class. */
+    private static final GlarePluginFixture FIXTURE = new GlarePluginFixture();
 
     @ArquillianResource
     private EmbeddedGlareRuntime runtime;
@@ -120,29 +124,12 @@ class GlarePluginIT {
 
     @AfterAll
     static void closeEndpoints() {
-        // close() unregisters and stops each stack on a daemon thread
-        synchronized (OPEN) {
-            OPEN.forEach(GlareEndpoint::close);
-            OPEN.clear();
-        }
+        FIXTURE.closeEndpoints();
     }
 
     @BeforeEach
     void pluginOnWithDefaults() throws Exception {
-        locations = runtime.awaitService(LocationService.class, WAIT);
-        if (locations.endpointId(aor(AWARE_HIGH)).isEmpty()) {
-            runtime.users().write(USERS);
-        }
-        BoundedWait.untilTrue("the SIP server to load this class's users", Duration.ofSeconds(20),
-                () -> locations.endpointId(aor(AWARE_HIGH)).isPresent());
-        // another class may have stopped the plugin (it starts it again afterwards, but be sure)
-        Bundle plugin = plugin();
-        if (plugin.getState() != Bundle.ACTIVE) {
-            plugin.start();
-        }
-        configure(Map.of("enabled", true, "tiebreak.source", "endpoint"));
-        BoundedWait.untilTrue("the plugin enabled with tiebreak.source=endpoint", WAIT,
-                () -> status().map(s -> s.enabled() && s.tiebreakSource().equals("endpoint")).orElse(false));
+        locations = GlarePluginFixture.pluginOnWithDefaults(runtime, context, USERS);
     }
 
     // ------------------------------------------------------------------------------ deployment
@@ -276,31 +263,21 @@ class GlarePluginIT {
         PortCounts secondPorts = pair.second.ports();
         GlareEndpoint.PreparedCall p1 = pair.first.prepareCall(pair.second.aor());
         GlareEndpoint.PreparedCall p2 = pair.second.prepareCall(pair.first.aor());
-        CompletableFuture<Void> gate = new CompletableFuture<>();
-        GATE.set(gate);
-        CallHandle h1;
-        CallHandle h2;
-        try {
-            h1 = p1.send();
-            awaitPending(status, 1, "the first INVITE of crossing " + n + " in the pending table");
-            h2 = p2.send();
-            poll("the plugin to see crossing " + n, WAIT, () -> status.counters().crossingsSeen() == crossingsBefore + 1);
-            // and the second INVITE to reach the first caller: the plugin counts the crossing before the
-            // proxy sends that INVITE on, and with the SIP stack's threads calling the proxy in parallel
-            // the second caller's 200 could otherwise overtake it (then the first caller sees its call
-            // answered before the peer's INVITE: still one session, but not the crossing under test)
-            final CallHandle first = h1;
-            poll("the second INVITE of crossing " + n + " at the first caller", WAIT,
-                    () -> first.trace().stream().anyMatch(l -> l.startsWith("<- INVITE from")));
-        } finally {
-            gate.complete(null); // the second caller now handles the first INVITE
-            GATE.set(CompletableFuture.completedFuture(null));
-        }
-        CallResult r1 = h1.result().get(WAIT.toMillis(), TimeUnit.MILLISECONDS);
-        CallResult r2 = h2.result().get(WAIT.toMillis(), TimeUnit.MILLISECONDS);
-        String where = pair.name + ", crossing " + n + ": " + r1 + " / " + r2 + "\n" + h1.trace() + "\n" + h2.trace();
-        assertTrue(r1.established() && r2.established(), "both sides in the session: " + where);
-        assertEquals(r1.sessionCallId(), r2.sessionCallId(), "one session, not two: " + where);
+        CrossingGate.Crossing crossing = GATE.cross(p1, p2,
+                () -> awaitPending(status, 1, "the first INVITE of crossing " + n + " in the pending table"),
+                first -> {
+                    poll("the plugin to see crossing " + n, WAIT, () -> status.counters().crossingsSeen() == crossingsBefore + 1);
+                    // and the second INVITE to reach the first caller: the plugin counts the crossing before the
+                    // proxy sends that INVITE on, and with the SIP stack's threads calling the proxy in parallel
+                    // the second caller's 200 could otherwise overtake it (then the first caller sees its call
+                    // answered before the peer's INVITE: still one session, but not the crossing under test)
+                    poll("the second INVITE of crossing " + n + " at the first caller", WAIT,
+                            () -> first.trace().stream().anyMatch(l -> l.startsWith("<- INVITE from")));
+                });
+        CrossingGate.Session session = crossing.awaitOneSession(WAIT, pair.name + ", crossing " + n + ": ");
+        CallResult r1 = session.first();
+        CallResult r2 = session.second();
+        String where = session.where();
         // the first caller saw the peer's INVITE while its own was pending; the second caller handles the
         // first INVITE only when the gate opens, when its own call may already be up
         assertTrue(r1.crossed(), "the INVITEs crossed: " + where);
@@ -314,9 +291,7 @@ class GlarePluginIT {
         boolean firstIsLower = r1.status() == 200;
         assertEquals(firstIsLower ? 491 : 200, r2.status(), "one INVITE answered 200, the other 491: " + where);
         assertEquals(firstIsLower ? 200 : 491, r1.status(), where);
-        h1.hangUp();
-        h1.ended().get(WAIT.toMillis(), TimeUnit.MILLISECONDS);
-        h2.ended().get(WAIT.toMillis(), TimeUnit.MILLISECONDS);
+        crossing.hangUp(WAIT);
         return firstIsLower ? Order.HIGHER_SENDS_SECOND : Order.LOWER_SENDS_SECOND;
     }
 
@@ -872,17 +847,11 @@ class GlarePluginIT {
     }
 
     private Bundle plugin() {
-        for (Bundle b : context.getBundles()) {
-            if (BSN.equals(b.getSymbolicName())) {
-                return b;
-            }
-        }
-        throw new AssertionError("no bundle " + BSN + " in the runtime (felix-config should ship deploy/glare-bundle.jar)");
+        return GlarePluginFixture.plugin(context);
     }
 
     private Optional<GlareStatus> status() {
-        ServiceReference<GlareStatus> ref = context.getServiceReference(GlareStatus.class);
-        return ref == null ? Optional.empty() : Optional.ofNullable(context.getService(ref));
+        return GlarePluginFixture.status(context);
     }
 
     private GlareStatus awaitStatus() throws TimeoutException {
@@ -891,74 +860,20 @@ class GlarePluginIT {
 
     /** Replaces the plugin's configuration: the defaults (enabled, endpoint policy) plus these values. */
     private void configure(Map<String, ?> properties) {
-        Map<String, Object> all = new HashMap<>();
-        all.put("enabled", true);
-        all.put("tiebreak.source", "endpoint");
-        all.putAll(properties);
-        runtime.configurationAdmin().update(GlareStatus.PID, all);
+        GlarePluginFixture.configure(runtime, properties);
     }
 
-    private GlareEndpoint endpoint(SipUser user, java.util.function.UnaryOperator<GlareEndpoint.Builder> options) {
-        return endpoint(user, options, null);
+    private GlareEndpoint endpoint(SipUser user, UnaryOperator<GlareEndpoint.Builder> options) {
+        return FIXTURE.endpoint(runtime, user, options, null);
     }
 
-    /** @param gate the gate of the endpoint's incoming INVITEs (the second caller of a crossing), or null */
-    private GlareEndpoint endpoint(SipUser user, java.util.function.UnaryOperator<GlareEndpoint.Builder> options,
-                                   java.util.function.Supplier<? extends java.util.concurrent.CompletionStage<?>> gate) {
-        GlareEndpoint.Builder b = options.apply(GlareEndpoint.builder().user(user.name()).password(user.password())
-                .server(runtime.sipHost(), runtime.sipPort()).domain(runtime.domain()).id(user.endpointId())
-                .ackTimeout(Duration.ofSeconds(5)).glareTimeout(Duration.ofSeconds(8)));
-        GlareEndpoint ep = gate == null ? b.build() : InboundInviteGate.build(b, gate);
-        synchronized (OPEN) {
-            OPEN.add(ep);
-        }
-        return ep;
-    }
-
-    private GlareEndpoint registered(SipUser user, java.util.function.UnaryOperator<GlareEndpoint.Builder> options)
-            throws Exception {
+    private GlareEndpoint registered(SipUser user, UnaryOperator<GlareEndpoint.Builder> options) throws Exception {
         return registered(user, options, null);
     }
 
-    private GlareEndpoint registered(SipUser user, java.util.function.UnaryOperator<GlareEndpoint.Builder> options,
-                                     java.util.function.Supplier<? extends java.util.concurrent.CompletionStage<?>> gate)
-            throws Exception {
-        // one live binding per user: a test that re-registers a user closes (unregisters) its older endpoints first
-        synchronized (OPEN) {
-            for (GlareEndpoint old : new ArrayList<>(OPEN)) {
-                if (old.aor().startsWith(user.name() + "@")) {
-                    old.close();
-                    OPEN.remove(old);
-                }
-            }
-        }
-        BoundedWait.untilTrue(user.name() + " unregistered", WAIT, () -> locations.lookup(aor(user)).isEmpty());
-        GlareEndpoint ep = endpoint(user, options, gate);
-        ep.register();
-        return ep;
-    }
-
-    private static void awaitPending(GlareStatus status, int count, String what) throws TimeoutException {
-        awaitPending(status, count, what, WAIT);
-    }
-
-    /** A tight bounded poll (a crossing's timing depends on it; {@link BoundedWait} pauses 20 ms). */
-    private static void awaitPending(GlareStatus status, int count, String what, Duration timeout) throws TimeoutException {
-        poll(what + " (pending " + count + ")", timeout, () -> status.pendingInvites() == count);
-    }
-
-    private static void awaitQuiet(GlareStatus status) throws TimeoutException {
-        poll("no crossing in progress and the pending table empty", WAIT,
-                () -> status.counters().inProgress() == 0 && status.pendingInvites() == 0);
-    }
-
-    private static void poll(String what, Duration timeout, BooleanSupplier condition) throws TimeoutException {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() - deadline > 0) {
-                throw new TimeoutException("timed out after " + timeout.toMillis() + " ms waiting for " + what);
-            }
-            LockSupport.parkNanos(200_000);
-        }
+    /** @param gate the gate of the endpoint's incoming INVITEs (the second caller of a crossing), or null */
+    private GlareEndpoint registered(SipUser user, UnaryOperator<GlareEndpoint.Builder> options,
+                                     Supplier<? extends CompletionStage<?>> gate) throws Exception {
+        return FIXTURE.registered(runtime, locations, user, options, gate);
     }
 }

@@ -1,22 +1,18 @@
 package io.glareresolver.integrationtests;
 
+import static io.glareresolver.integrationtests.GlarePluginFixture.awaitPending;
+import static io.glareresolver.integrationtests.GlarePluginFixture.awaitQuiet;
+import static io.glareresolver.integrationtests.GlarePluginFixture.poll;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
-import java.util.concurrent.atomic.AtomicReference;
-import java.util.concurrent.locks.LockSupport;
-import java.util.function.BooleanSupplier;
 
 import org.jboss.arquillian.junit5.ArquillianExtension;
 import org.jboss.arquillian.test.api.ArquillianResource;
@@ -26,19 +22,15 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
-import org.osgi.framework.Bundle;
 import org.osgi.framework.BundleContext;
-import org.osgi.framework.ServiceReference;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import io.glareresolver.endpoint.CallHandle;
 import io.glareresolver.endpoint.CallResult;
 import io.glareresolver.endpoint.GlareEndpoint;
-import io.glareresolver.endpoint.testing.InboundInviteGate;
 import io.glareresolver.glare.api.CrossingCounters;
 import io.glareresolver.glare.api.GlareStatus;
-import io.glareresolver.integrationtests.felix.BoundedWait;
 import io.glareresolver.integrationtests.felix.EmbeddedGlareRuntime;
 import io.glareresolver.integrationtests.felix.SipUsersFile.SipUser;
 import io.glareresolver.integrationtests.netsip.NetSipScript;
@@ -66,11 +58,10 @@ class HostileGlareInputIT {
 
     private static final Logger LOG = LoggerFactory.getLogger(HostileGlareInputIT.class);
 
-    static final String BSN = "io.glareresolver.glare";
-    static final Duration WAIT = Duration.ofSeconds(10);
+    static final Duration WAIT = GlarePluginFixture.WAIT;
     static final Duration SCRIPT_TIMEOUT = Duration.ofSeconds(40);
-    private static final AtomicReference<CompletableFuture<Void>> GATE =
-            new AtomicReference<>(CompletableFuture.completedFuture(null));
+    /** The gate of hugo's (and every device's) incoming INVITEs: open unless a test holds them. */
+    private static final CrossingGate GATE = new CrossingGate();
 
     // users of this class only (ids 3101..): no other test registers them
     static final SipUser MALLORY = new SipUser("hg-mallory", "hg-mallory-pw-1", 3101);
@@ -79,7 +70,8 @@ class HostileGlareInputIT {
     static final SipUser HIGH = new SipUser("hg-hugo", "hg-hugo-pw-4", 3104);
     private static final SipUser[] USERS = {MALLORY, CALLEE, LOW, HIGH};
 
-    private static final List<GlareEndpoint> OPEN = new ArrayList<>();
+    /** The devices this class has open, closed after the class. */
+    private static final GlarePluginFixture FIXTURE = new GlarePluginFixture();
 
     @ArquillianResource
     private EmbeddedGlareRuntime runtime;
@@ -96,30 +88,12 @@ class HostileGlareInputIT {
 
     @AfterAll
     static void closeEndpoints() {
-        synchronized (OPEN) {
-            OPEN.forEach(GlareEndpoint::close);
-            OPEN.clear();
-        }
+        FIXTURE.closeEndpoints();
     }
 
     @BeforeEach
     void pluginOnWithDefaults() throws Exception {
-        locations = runtime.awaitService(LocationService.class, WAIT);
-        if (locations.endpointId(aor(HIGH)).isEmpty()) {
-            runtime.users().write(USERS);
-        }
-        BoundedWait.untilTrue("the SIP server to load this class's users", Duration.ofSeconds(20),
-                () -> locations.endpointId(aor(HIGH)).isPresent());
-        Bundle plugin = plugin();
-        if (plugin.getState() != Bundle.ACTIVE) {
-            plugin.start();
-        }
-        Map<String, Object> config = new HashMap<>();
-        config.put("enabled", true);
-        config.put("tiebreak.source", "endpoint");
-        runtime.configurationAdmin().update(GlareStatus.PID, config);
-        BoundedWait.untilTrue("the plugin enabled with tiebreak.source=endpoint", WAIT,
-                () -> status().map(s -> s.enabled() && s.tiebreakSource().equals("endpoint")).orElse(false));
+        locations = GlarePluginFixture.pluginOnWithDefaults(runtime, context, USERS);
     }
 
     /** A malformed Glare-Tiebreak value as a Net::SIP caller sends it, and the reason the plugin names. */
@@ -184,14 +158,14 @@ class HostileGlareInputIT {
         awaitQuiet(status);
 
         // another call in progress whose Call-ID the forger names: lena calls hugo, hugo has not answered yet
-        GATE.set(new CompletableFuture<>());
+        GATE.hold();
         CallHandle victim;
         try {
             victim = low.prepareCall(high.aor()).send();
             awaitPending(status, 1, "lena's INVITE held by the plugin");
         } finally {
             // hugo is a plain answering device here: let it handle the INVITE now
-            GATE.get().complete(null);
+            GATE.release();
         }
         CallResult victimResult = victim.result().get(WAIT.toMillis(), TimeUnit.MILLISECONDS);
         assertTrue(victimResult.established(), "the victim's call: " + victimResult + "\n" + victim.trace());
@@ -240,30 +214,15 @@ class HostileGlareInputIT {
         long sessionsBefore = status.counters().sessionsEstablished();
         GlareEndpoint.PreparedCall p1 = first.prepareCall(second.aor());
         GlareEndpoint.PreparedCall p2 = second.prepareCall(first.aor());
-        CompletableFuture<Void> gate = new CompletableFuture<>();
-        GATE.set(gate);
-        CallHandle h1;
-        CallHandle h2;
-        try {
-            h1 = p1.send();
-            awaitPending(status, 1, "the first INVITE of the crossing in the pending table");
-            h2 = p2.send();
-            poll("the plugin to see the crossing", WAIT, () -> status.counters().crossingsSeen() == crossingsBefore + 1);
-        } finally {
-            gate.complete(null);
-            GATE.set(CompletableFuture.completedFuture(null));
-        }
-        CallResult r1 = h1.result().get(WAIT.toMillis(), TimeUnit.MILLISECONDS);
-        CallResult r2 = h2.result().get(WAIT.toMillis(), TimeUnit.MILLISECONDS);
-        String where = r1 + " / " + r2 + "\n" + h1.trace() + "\n" + h2.trace();
-        assertTrue(r1.established() && r2.established(), "both sides in the session: " + where);
-        assertEquals(r1.sessionCallId(), r2.sessionCallId(), "one session, not two: " + where);
-        h1.hangUp();
-        h1.ended().get(WAIT.toMillis(), TimeUnit.MILLISECONDS);
-        h2.ended().get(WAIT.toMillis(), TimeUnit.MILLISECONDS);
+        CrossingGate.Crossing crossing = GATE.cross(p1, p2,
+                () -> awaitPending(status, 1, "the first INVITE of the crossing in the pending table"),
+                h1 -> poll("the plugin to see the crossing", WAIT, () -> status.counters().crossingsSeen() == crossingsBefore + 1));
+        CrossingGate.Session session = crossing.awaitOneSession(WAIT, "");
+        crossing.hangUp(WAIT);
         awaitQuiet(status);
         assertEquals(sessionsBefore + 1, status.counters().sessionsEstablished(), status.counters().toString());
-        LOG.info("HOSTILE GLARE INPUT: crossing after the forged instructions resolved to one session: {}", r1.sessionCallId());
+        LOG.info("HOSTILE GLARE INPUT: crossing after the forged instructions resolved to one session: {}",
+                session.first().sessionCallId());
     }
 
     // ------------------------------------------------------------------------------ helpers
@@ -277,65 +236,17 @@ class HostileGlareInputIT {
         return s.replace("\r", "\\r").replace("\n", "\\n");
     }
 
-    private String aor(SipUser user) {
-        return user.name() + "@" + runtime.domain();
-    }
-
-    private Bundle plugin() {
-        for (Bundle b : context.getBundles()) {
-            if (BSN.equals(b.getSymbolicName())) {
-                return b;
-            }
-        }
-        throw new AssertionError("no bundle " + BSN + " in the runtime (felix-config should ship deploy/glare-bundle.jar)");
-    }
-
     private java.util.Optional<GlareStatus> status() {
-        ServiceReference<GlareStatus> ref = context.getServiceReference(GlareStatus.class);
-        return ref == null ? java.util.Optional.empty() : java.util.Optional.ofNullable(context.getService(ref));
+        return GlarePluginFixture.status(context);
     }
 
     private GlareEndpoint registered(SipUser user) throws Exception {
         return registered(user, b -> b);
     }
 
+    /** Every device of this class is gated: hugo holds lena's INVITE while a test holds the gate. */
     private GlareEndpoint registered(SipUser user, java.util.function.UnaryOperator<GlareEndpoint.Builder> options)
             throws Exception {
-        synchronized (OPEN) {
-            for (GlareEndpoint old : new ArrayList<>(OPEN)) {
-                if (old.aor().startsWith(user.name() + "@")) {
-                    old.close();
-                    OPEN.remove(old);
-                }
-            }
-        }
-        BoundedWait.untilTrue(user.name() + " unregistered", WAIT, () -> locations.lookup(aor(user)).isEmpty());
-        GlareEndpoint ep = InboundInviteGate.build(options.apply(GlareEndpoint.builder().user(user.name())
-                .password(user.password()).server(runtime.sipHost(), runtime.sipPort()).domain(runtime.domain())
-                .id(user.endpointId()).ackTimeout(Duration.ofSeconds(5)).glareTimeout(Duration.ofSeconds(8))), GATE::get);
-        synchronized (OPEN) {
-            OPEN.add(ep);
-        }
-        ep.register();
-        return ep;
-    }
-
-    private static void awaitPending(GlareStatus status, int count, String what) throws TimeoutException {
-        poll(what + " (pending " + count + ")", WAIT, () -> status.pendingInvites() == count);
-    }
-
-    private static void awaitQuiet(GlareStatus status) throws TimeoutException {
-        poll("no crossing in progress and the pending table empty", WAIT,
-                () -> status.counters().inProgress() == 0 && status.pendingInvites() == 0);
-    }
-
-    private static void poll(String what, Duration timeout, BooleanSupplier condition) throws TimeoutException {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() - deadline > 0) {
-                throw new TimeoutException("timed out after " + timeout.toMillis() + " ms waiting for " + what);
-            }
-            LockSupport.parkNanos(200_000);
-        }
+        return FIXTURE.registered(runtime, locations, user, options, GATE);
     }
 }

@@ -6,14 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.concurrent.locks.LockSupport;
 
 import org.jboss.arquillian.junit5.ArquillianExtension;
 import org.jboss.arquillian.test.api.ArquillianResource;
@@ -26,13 +21,14 @@ import org.osgi.framework.BundleContext;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import io.glareresolver.glare.api.CrossingCounters;
 import io.glareresolver.glare.api.GlareStatus;
 import io.glareresolver.integrationtests.felix.BoundedWait;
 import io.glareresolver.integrationtests.felix.EmbeddedGlareRuntime;
 import io.glareresolver.integrationtests.felix.SipUsersFile.SipUser;
 import io.glareresolver.integrationtests.linphone.LinphonePhone;
 import io.glareresolver.integrationtests.linphone.LinphonePhone.Event;
+import io.glareresolver.integrationtests.phone.PhoneCrossingRounds;
+import io.glareresolver.integrationtests.phone.PhoneRegistration;
 import io.glareresolver.sip.api.LocationService;
 
 /**
@@ -133,19 +129,13 @@ class LinphonePhonesIT {
     void autoAnsweringLinphonePhonesDialEachOtherAtOnceManyRoundsOneSessionEach() throws Exception {
         LinphonePhone alice = phone(LP_ALICE);
         LinphonePhone bob = phone(LP_BOB);
-        GlareStatus status = status().orElseThrow();
-        CrossingCounters before = status.counters();
         int roundMs = 3000;
-        long start = System.currentTimeMillis() + 500;
-        List<String> failures = new ArrayList<>();
-        Map<String, Integer> sessionsOn = new HashMap<>();
+        PhoneCrossingRounds rounds = PhoneCrossingRounds.schedule(status().orElseThrow(), ROUNDS, roundMs);
+        String toAlice = uri(LP_ALICE);
+        String toBob = uri(LP_BOB);
         for (int k = 0; k < ROUNDS; k++) {
-            long at = start + (long) k * roundMs;
-            // both dial at the same wall-clock instant, each from a thread of its own
-            CompletableFuture<String> a = CompletableFuture.supplyAsync(() -> dialAt(alice, uri(LP_BOB), at));
-            CompletableFuture<String> b = CompletableFuture.supplyAsync(() -> dialAt(bob, uri(LP_ALICE), at));
-            a.get(WAIT.toMillis(), TimeUnit.MILLISECONDS);
-            b.get(WAIT.toMillis(), TimeUnit.MILLISECONDS);
+            long at = rounds.at(k);
+            PhoneCrossingRounds.dialTogether(at, () -> alice.dial(toBob), () -> bob.dial(toAlice));
             // settled: both phones in the same call, or nothing more will come (bounded)
             long settleBy = at + roundMs - 1200;
             while (System.currentTimeMillis() < settleBy && !oneSharedSession(alice, bob, at)) {
@@ -155,25 +145,18 @@ class LinphonePhonesIT {
             List<String> bobUp = bob.establishedCalls(at);
             boolean ok = aliceUp.size() == 1 && bobUp.size() == 1 && sameCall(alice, aliceUp.get(0), bob, bobUp.get(0));
             if (!ok) {
-                failures.add("round " + k + ": alice " + alice.eventsOfCallsSince(at) + "; bob " + bob.eventsOfCallsSince(at));
+                rounds.failed("round " + k + ": alice " + alice.eventsOfCallsSince(at) + "; bob " + bob.eventsOfCallsSince(at));
             } else {
-                sessionsOn.merge(alice.direction(aliceUp.get(0)).equals("outgoing") ? "alice's INVITE" : "bob's INVITE", 1,
-                        Integer::sum);
+                rounds.oneSession(alice.direction(aliceUp.get(0)).equals("outgoing") ? "alice's INVITE" : "bob's INVITE");
             }
             hangUpAll(List.of(alice, bob), at, at + roundMs - 100);
             if (!alice.openCalls(at).isEmpty() || !bob.openCalls(at).isEmpty()) {
-                failures.add("round " + k + ": not idle after hanging up: alice " + alice.openCalls(at) + ", bob "
+                rounds.failed("round " + k + ": not idle after hanging up: alice " + alice.openCalls(at) + ", bob "
                         + bob.openCalls(at));
             }
         }
-        awaitQuiet(status);
-        CrossingCounters after = status.counters();
-        LOG.info("linphone 5.1, auto answer, real timing: {} of {} rounds with exactly one session {}; plugin: {} crossings"
-                        + " seen, {} sessions, {} abnormal", ROUNDS - failures.size(), ROUNDS, sessionsOn,
-                after.crossingsSeen() - before.crossingsSeen(), after.sessionsEstablished() - before.sessionsEstablished(),
-                after.abnormalTotal() - before.abnormalTotal());
-        assertTrue(failures.isEmpty(), String.join("\n", failures) + "\n" + status.recentCrossings(2)
-                + "\nalice's log:\n" + alice.log() + "\nbob's log:\n" + bob.log());
+        rounds.assertEveryRoundOneSession(LOG, "linphone 5.1, auto answer, real timing", "",
+                () -> "\nalice's log:\n" + alice.log() + "\nbob's log:\n" + bob.log());
     }
 
     /** One call established on each phone since {@code since}, the same one, and no other call open. */
@@ -210,18 +193,6 @@ class LinphonePhonesIT {
         }
     }
 
-    private static String dialAt(LinphonePhone phone, String uri, long epochMillis) {
-        long wait = epochMillis - System.currentTimeMillis();
-        if (wait > 0) {
-            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(wait));
-        }
-        try {
-            return phone.dial(uri);
-        } catch (java.io.IOException e) {
-            throw new java.io.UncheckedIOException(e);
-        }
-    }
-
     /** The state {@code call-status} reports once the media streams run (bounded). */
     private static String awaitStreams(LinphonePhone phone) throws Exception {
         long deadline = System.nanoTime() + WAIT.toNanos();
@@ -236,22 +207,11 @@ class LinphonePhonesIT {
         return state;
     }
 
-    private void awaitQuiet(GlareStatus status) throws TimeoutException {
-        BoundedWait.untilTrue("no INVITE pending at the plugin", WAIT, () -> status.pendingInvites() == 0);
-    }
-
     private LinphonePhone phone(SipUser user) throws Exception {
         LinphonePhone p = LinphonePhone.start(FOLDER, user.name(), user.password(), runtime.sipAddress(), runtime.domain());
         phones.add(p);
         // the server's location service says whether it registered, with the phone's own contact port
-        String port = ":" + p.sipPort();
-        try {
-            BoundedWait.untilTrue(user.name() + " registered from port " + p.sipPort(), WAIT,
-                    () -> locations.lookup(aor(user)).map(r -> r.bindings().stream()
-                            .anyMatch(b -> b.contact().contains(port))).orElse(false));
-        } catch (TimeoutException e) {
-            throw new AssertionError(user.name() + " did not register: " + p.registrationState() + "\n" + p.log(), e);
-        }
+        PhoneRegistration.awaitBinding(locations, aor(user), user.name(), p.sipPort(), p::registrationState, p::log);
         return p;
     }
 

@@ -6,7 +6,6 @@ import java.util.Optional;
 
 import org.osgi.framework.Bundle;
 import org.osgi.framework.BundleContext;
-import org.osgi.framework.ServiceReference;
 
 import io.glareresolver.glare.api.GlareStatus;
 import io.glareresolver.integrationtests.felix.BoundedWait;
@@ -47,7 +46,6 @@ final class ShippedSettings {
     }
 
     static Optional<GlareStatus> status(BundleContext context) {
-        ServiceReference<GlareStatus> ref = context.getServiceReference(GlareStatus.class);
-        return ref == null ? Optional.empty() : Optional.ofNullable(context.getService(ref));
+        return GlarePluginFixture.status(context);
     }
 }

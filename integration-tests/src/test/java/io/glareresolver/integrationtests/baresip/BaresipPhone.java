@@ -12,7 +12,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
@@ -25,6 +24,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import io.glareresolver.integrationtests.felix.LoopbackPorts;
+import io.glareresolver.integrationtests.phone.PhoneEvent;
+import io.glareresolver.integrationtests.phone.PhoneEventLog;
+import io.glareresolver.integrationtests.phone.SilenceWav;
 
 /**
  * One baresip 1.0 phone (Debian package {@code baresip}) as its user runs it: its own process, a
@@ -53,7 +55,7 @@ public final class BaresipPhone implements AutoCloseable {
     }
 
     /** One event the phone reported: its type, the call's direction and Call-ID, its parameter. */
-    public record Event(String type, String direction, String callId, String param, long atMillis) {
+    public record Event(String type, String direction, String callId, String param, long atMillis) implements PhoneEvent {
         @Override
         public String toString() {
             return type + (direction.isEmpty() ? "" : " " + direction) + (callId.isEmpty() ? "" : " " + callId)
@@ -72,7 +74,7 @@ public final class BaresipPhone implements AutoCloseable {
     private final Process process;
     private final Socket control;
     private final OutputStream commands;
-    private final List<Event> events = new ArrayList<>();
+    private final PhoneEventLog<Event> events = new PhoneEventLog<>();
     private final Thread reader;
 
     private BaresipPhone(String user, int sipPort, Path dir, Process process, Socket control) throws IOException {
@@ -105,7 +107,7 @@ public final class BaresipPhone implements AutoCloseable {
         int controlPort = LoopbackPorts.freeTcpPort();
         int rtpBase = 30_000 + (PHONES.get() % 100) * 200;
         Path tone = dir.resolve("source.wav");
-        writeSilence(tone, 120);
+        SilenceWav.write(tone, 120); // the phone's "microphone" (no sound card here)
         // the stock modules a user loads, sound as files (aufile), one account with an outbound proxy
         Files.writeString(dir.resolve("config"), String.join("\n",
                 "poll_method epoll",
@@ -159,21 +161,6 @@ public final class BaresipPhone implements AutoCloseable {
         throw new IOException("no free SIP port with a free neighbour for TLS");
     }
 
-    /** A mono 8 kHz 16-bit WAV of silence: the phone's "microphone" (PCMU/PCMA need 8 kHz). */
-    private static void writeSilence(Path wav, int seconds) throws IOException {
-        int rate = 8000;
-        int bytes = rate * 2 * seconds;
-        java.nio.ByteBuffer h = java.nio.ByteBuffer.allocate(44).order(java.nio.ByteOrder.LITTLE_ENDIAN);
-        h.put("RIFF".getBytes(StandardCharsets.US_ASCII)).putInt(36 + bytes).put("WAVE".getBytes(StandardCharsets.US_ASCII))
-                .put("fmt ".getBytes(StandardCharsets.US_ASCII)).putInt(16).putShort((short) 1).putShort((short) 1)
-                .putInt(rate).putInt(rate * 2).putShort((short) 2).putShort((short) 16)
-                .put("data".getBytes(StandardCharsets.US_ASCII)).putInt(bytes);
-        try (OutputStream out = Files.newOutputStream(wav)) {
-            out.write(h.array());
-            out.write(new byte[bytes]);
-        }
-    }
-
     public String user() {
         return user;
     }
@@ -210,29 +197,17 @@ public final class BaresipPhone implements AutoCloseable {
 
     /** Every event so far, in the order the phone reported them. */
     public List<Event> events() {
-        synchronized (events) {
-            return List.copyOf(events);
-        }
+        return events.snapshot();
     }
 
     /** Events of {@code type} reported at or after {@code sinceMillis}. */
     public List<Event> events(String type, long sinceMillis) {
-        return events().stream().filter(e -> e.type().equals(type) && e.atMillis() >= sinceMillis).toList();
+        return events.ofType(type, sinceMillis);
     }
 
     /** Waits, bounded, for an event matching {@code filter}; empty on timeout. */
     public Optional<Event> await(Predicate<Event> filter, Duration timeout) throws InterruptedException {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        synchronized (events) {
-            while (true) {
-                Optional<Event> found = events.stream().filter(filter).findFirst();
-                long left = deadline - System.nanoTime();
-                if (found.isPresent() || left <= 0) {
-                    return found;
-                }
-                TimeUnit.NANOSECONDS.timedWait(events, left);
-            }
-        }
+        return events.await(filter, timeout);
     }
 
     /** The call IDs this phone has seen since {@code sinceMillis} and not yet seen closed. */
@@ -306,10 +281,7 @@ public final class BaresipPhone implements AutoCloseable {
         }
         Event e = new Event(type, direction, id, param, System.currentTimeMillis());
         LOG.debug("baresip {}: {}", user, e);
-        synchronized (events) {
-            events.add(e);
-            events.notifyAll();
-        }
+        events.append(e);
     }
 
     /** Quits baresip ({@code /quit}), which unregisters; killed if it has not ended within 5 s. */

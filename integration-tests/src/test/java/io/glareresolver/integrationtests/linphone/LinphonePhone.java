@@ -10,7 +10,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayDeque;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -28,6 +27,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import io.glareresolver.integrationtests.felix.LoopbackPorts;
+import io.glareresolver.integrationtests.phone.PhoneEvent;
+import io.glareresolver.integrationtests.phone.PhoneEventLog;
+import io.glareresolver.integrationtests.phone.SilenceWav;
 
 /**
  * One linphone 5.1 phone (Debian package {@code linphone-cli}) as its user runs it headless:
@@ -58,7 +60,7 @@ public final class LinphonePhone implements AutoCloseable {
     private static final List<String> ENDED = List.of("End", "Error", "Released");
 
     /** One call state change the phone reported: linphone's state, its call number, the caller. */
-    public record Event(String type, String call, String from, long atMillis) {
+    public record Event(String type, String call, String from, long atMillis) implements PhoneEvent {
         @Override
         public String toString() {
             return type + " #" + call + (from.isEmpty() ? "" : " from " + from);
@@ -90,7 +92,7 @@ public final class LinphonePhone implements AutoCloseable {
     private final Process process;
     private final OutputStream commands;
     private final ArrayDeque<CompletableFuture<Response>> pending = new ArrayDeque<>();
-    private final List<Event> events = new ArrayList<>();
+    private final PhoneEventLog<Event> events = new PhoneEventLog<>();
     private final Thread reader;
 
     private LinphonePhone(String user, int sipPort, Path dir, Process process) {
@@ -125,7 +127,7 @@ public final class LinphonePhone implements AutoCloseable {
         int sipPort = LoopbackPorts.freeUdpAndTcpPort();
         int rtpBase = 50_000 + (n % 50) * 200;
         Path silence = dir.resolve("silence.wav");
-        writeSilence(silence, 10);
+        SilenceWav.write(silence, 10);
         Path rc = dir.resolve("linphonerc");
         // what the user enters (proxy, identity, password) and what this machine needs; linphone
         // rewrites the file as it runs (it keeps the HA1, not the password): written afresh each start
@@ -192,21 +194,6 @@ public final class LinphonePhone implements AutoCloseable {
         } catch (IOException e) {
             p.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
             throw new IOException("linphone-daemon for " + user + " did not answer:\n" + phone.log(), e);
-        }
-    }
-
-    /** A mono 8 kHz 16-bit WAV of silence. */
-    private static void writeSilence(Path wav, int seconds) throws IOException {
-        int rate = 8000;
-        int bytes = rate * 2 * seconds;
-        java.nio.ByteBuffer h = java.nio.ByteBuffer.allocate(44).order(java.nio.ByteOrder.LITTLE_ENDIAN);
-        h.put("RIFF".getBytes(StandardCharsets.US_ASCII)).putInt(36 + bytes).put("WAVE".getBytes(StandardCharsets.US_ASCII))
-                .put("fmt ".getBytes(StandardCharsets.US_ASCII)).putInt(16).putShort((short) 1).putShort((short) 1)
-                .putInt(rate).putInt(rate * 2).putShort((short) 2).putShort((short) 16)
-                .put("data".getBytes(StandardCharsets.US_ASCII)).putInt(bytes);
-        try (OutputStream out = Files.newOutputStream(wav)) {
-            out.write(h.array());
-            out.write(new byte[bytes]);
         }
     }
 
@@ -283,14 +270,12 @@ public final class LinphonePhone implements AutoCloseable {
 
     /** Every event so far, in the order the phone reported them. */
     public List<Event> events() {
-        synchronized (events) {
-            return List.copyOf(events);
-        }
+        return events.snapshot();
     }
 
     /** Events of state {@code type} ({@code Connected}, without {@code LinphoneCall}) at or after {@code sinceMillis}. */
     public List<Event> events(String type, long sinceMillis) {
-        return events().stream().filter(e -> e.type().equals(type) && e.atMillis() >= sinceMillis).toList();
+        return events.ofType(type, sinceMillis);
     }
 
     /** Events of the calls this phone first reported at or after {@code sinceMillis}. */
@@ -339,17 +324,7 @@ public final class LinphonePhone implements AutoCloseable {
 
     /** Waits, bounded, for an event matching {@code filter}; empty on timeout. */
     public Optional<Event> await(Predicate<Event> filter, Duration timeout) throws InterruptedException {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        synchronized (events) {
-            while (true) {
-                Optional<Event> found = events.stream().filter(filter).findFirst();
-                long left = deadline - System.nanoTime();
-                if (found.isPresent() || left <= 0) {
-                    return found;
-                }
-                TimeUnit.NANOSECONDS.timedWait(events, left);
-            }
-        }
+        return events.await(filter, timeout);
     }
 
     /** The tail of linphone's own log (SIP messages included), for failure messages. */
@@ -456,10 +431,7 @@ public final class LinphonePhone implements AutoCloseable {
             Event e = new Event(type, fields.getOrDefault("Id", ""), fields.getOrDefault("From", ""),
                     System.currentTimeMillis());
             LOG.debug("linphone {}: {}", user, e);
-            synchronized (events) {
-                events.add(e);
-                events.notifyAll();
-            }
+            events.append(e);
         } else {
             LOG.debug("linphone {}: event {} {}", user, status, fields);
         }

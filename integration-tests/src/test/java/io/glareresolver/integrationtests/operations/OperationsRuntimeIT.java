@@ -10,9 +10,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicReference;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -20,6 +18,7 @@ import io.glareresolver.endpoint.CallHandle;
 import io.glareresolver.endpoint.CallResult;
 import io.glareresolver.endpoint.GlareEndpoint;
 import io.glareresolver.endpoint.testing.InboundInviteGate;
+import io.glareresolver.integrationtests.CrossingGate;
 import io.glareresolver.integrationtests.felix.SipUsersFile.SipUser;
 import io.glareresolver.protocol.TiebreakValue;
 import io.glareresolver.integrationtests.runtime.RuntimeProcess;
@@ -47,8 +46,7 @@ class OperationsRuntimeIT {
     static final SipUser THIRD = new SipUser("op-tom", "op-tom-pw-3", 4003);
     static final Duration WAIT = Duration.ofSeconds(20);
     /** Holds the second caller's handling of the first INVITE until the server has counted the crossing. */
-    static final AtomicReference<CompletableFuture<Void>> GATE =
-            new AtomicReference<>(CompletableFuture.completedFuture(null));
+    static final CrossingGate GATE = new CrossingGate();
 
     static RuntimeProcess runtime;
     static final List<GlareEndpoint> OPEN = new ArrayList<>();
@@ -106,37 +104,23 @@ class OperationsRuntimeIT {
         GlareEndpoint.PreparedCall p2 = second.prepareCall(first.aor());
         String toFirst = "INVITE forwarded to sip:" + first.aor() + ":";
         int forwardsBefore = occurrences(runtime.logText(), toFirst);
-        CompletableFuture<Void> gate = new CompletableFuture<>();
-        GATE.set(gate);
-        CallHandle h1;
-        CallHandle h2;
-        try {
-            h1 = p1.send();
+        CrossingGate.Crossing crossing = GATE.cross(p1, p2, () -> {
             if (counted) {
                 runtime.poll("the first INVITE pending at the server", () -> number(runtime.data(), "pendingInvites") == 1);
             }
-            h2 = p2.send();
+        }, h1 -> {
             if (counted) {
                 runtime.poll("the server to count the crossing", () -> number(runtime.data(), "crossingsSeen") == seen + 1);
             } else {
                 // no plugin in the path to count it: the proxy's log line of the second INVITE's forwarding opens the gate
                 runtime.poll("the second INVITE forwarded", () -> occurrences(runtime.logText(), toFirst) == forwardsBefore + 1);
             }
-        } finally {
-            gate.complete(null);
-            GATE.set(CompletableFuture.completedFuture(null));
-        }
-        CallResult r1 = h1.result().get(WAIT.toMillis(), TimeUnit.MILLISECONDS);
-        CallResult r2 = h2.result().get(WAIT.toMillis(), TimeUnit.MILLISECONDS);
-        String where = r1 + " / " + r2 + "\n" + h1.trace() + "\n" + h2.trace();
-        assertTrue(r1.established() && r2.established(), "both in the session: " + where);
-        assertEquals(r1.sessionCallId(), r2.sessionCallId(), "one session: " + where);
-        h1.hangUp();
-        h1.ended().get(WAIT.toMillis(), TimeUnit.MILLISECONDS);
-        h2.ended().get(WAIT.toMillis(), TimeUnit.MILLISECONDS);
+        });
+        CrossingGate.Session session = crossing.awaitOneSession(WAIT, "");
+        crossing.hangUp(WAIT);
         runtime.poll("the crossing recorded", () -> number(runtime.data(), "inProgress") == 0
                 && number(runtime.data(), "pendingInvites") == 0);
-        return new Crossed(r1, r2, h1.trace(), h2.trace());
+        return new Crossed(session.first(), session.second(), crossing.first().trace(), crossing.second().trace());
     }
 
     static int occurrences(String text, String what) {
