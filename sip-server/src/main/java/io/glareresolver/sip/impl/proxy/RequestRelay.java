@@ -52,7 +52,18 @@ public final class RequestRelay {
      */
     private Request prepare(Request req, Registration.Binding target, Integer maxForwards, String branch,
                             String consumedRealm) throws Exception {
-        Request fwd = (Request) req.clone();
+        return prepareInPlace((Request) req.clone(), target, maxForwards, branch, consumedRealm);
+    }
+
+    /**
+     * {@link #prepare} on the request itself, for what is relayed without a transaction (an ACK for
+     * a 2xx, §16.11 stateless relay): nothing holds such a request once the listener returns (no
+     * server transaction was made for it, and the RI passes it to no one else), so the copy §16.6
+     * step 1 makes for a stateful proxy would only be garbage. Should the request be needed again
+     * (a 503 for it), {@link #withoutOurVia} restores the Vias a response is built from.
+     */
+    private Request prepareInPlace(Request fwd, Registration.Binding target, Integer maxForwards, String branch,
+                                   String consumedRealm) throws Exception {
         popOurRoutes(fwd, sip);
         ProxyAuthentication.removeCredentials(fwd, consumedRealm);
         if (target != null) {
@@ -185,12 +196,37 @@ public final class RequestRelay {
             ViaHeader top = (ViaHeader) req.getHeader(ViaHeader.NAME);
             String branch = HopGuard.statelessBranch(loopHash, top == null ? null : top.getBranch(),
                     top == null ? "" : top.toString());
-            Request fwd = prepare(req, target, maxForwards, branch, null);
-            sip.provider().sendRequest(fwd);
+            int vias = viaCount(req);
+            Request fwd = prepareInPlace(req, target, maxForwards, branch, null);
+            try {
+                sip.provider().sendRequest(fwd);
+            } catch (Exception e) {
+                withoutOurVia(req, vias);
+                throw e;
+            }
             LOG.debug("[{}] {} forwarded statelessly to {}", callId, req.getMethod(), fwd.getRequestURI());
         } catch (Exception e) {
             LOG.warn("[{}] cannot forward {}: {}", callId, req.getMethod(), e.toString());
             sip.respond(null, req, Response.SERVICE_UNAVAILABLE, "Next hop unreachable", callId);
+        }
+    }
+
+    private static int viaCount(Request req) {
+        int n = 0;
+        for (java.util.ListIterator<?> it = req.getHeaders(ViaHeader.NAME); it.hasNext(); it.next()) {
+            n++;
+        }
+        return n;
+    }
+
+    /**
+     * Takes our Via off a request {@link #prepareInPlace} had already topped with it, so that a
+     * response built from the request goes to the sender (§8.2.6.2: the response's Vias are the
+     * request's), not to us.
+     */
+    private static void withoutOurVia(Request req, int receivedVias) {
+        if (viaCount(req) > receivedVias) {
+            req.removeFirst(ViaHeader.NAME);
         }
     }
 
@@ -212,7 +248,7 @@ public final class RequestRelay {
     /** ACK for a 2xx: stateless, end to end. */
     public void forwardAck(Request ack, Registration.Binding target, Integer maxForwards, String loopHash, String callId) {
         try {
-            Request fwd = prepare(ack, target, maxForwards, newBranch(loopHash), null);
+            Request fwd = prepareInPlace(ack, target, maxForwards, newBranch(loopHash), null);
             sip.provider().sendRequest(fwd);
             LOG.debug("[{}] ACK forwarded to {}", callId, fwd.getRequestURI());
         } catch (Exception e) {

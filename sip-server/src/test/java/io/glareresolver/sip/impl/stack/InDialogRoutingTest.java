@@ -176,6 +176,35 @@ class InDialogRoutingTest {
     }
 
     /**
+     * RFC 3261 §16.9: "If the proxy is unable to forward the request [...] it SHOULD generate a 503
+     * (Service Unavailable)". The stateless relay tops the received BYE itself with our Via before it
+     * sends it; when the next hop cannot be reached (a TCP Contact where nothing listens), the caller
+     * still gets the 503 for its BYE, and nobody gets the BYE.
+     */
+    @Test
+    void aStatelessByeThatCannotBeSentIsAnswered503ToTheCaller() throws Exception {
+        try (LiveServer live = new LiveServer(dir);
+             TestPhone alice = new TestPhone("alice", "alice-pw", live.port(), "udp");
+             TestPhone bob = new TestPhone("bob", "bob-pw", live.port(), "udp")) {
+            Established c = call(alice, bob);
+            int nobody;
+            try (java.net.ServerSocket probe = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+                nobody = probe.getLocalPort();
+            }
+            Request bye = c.caller().inDialog(Request.BYE);
+            SipURI gone = alice.af.createSipURI("bob", "127.0.0.1");
+            gone.setPort(nobody);
+            gone.setTransportParam("tcp");
+            bye.setRequestURI(gone);
+            alice.provider.sendRequest(bye);
+            Response answer = finalFor(alice, Request.BYE);
+            assertEquals(503, answer.getStatusCode(), "the unreachable next hop answered for: " + answer);
+            assertEquals(TestPhone.callId(bye), TestPhone.callId(answer));
+            assertNothingArrives(bob, "a BYE to a Contact that is not bob's");
+        }
+    }
+
+    /**
      * RFC 3261 §13.3.1.4: the callee "MUST" retransmit its 2xx "with an interval that starts at T1
      * seconds and doubles for each retransmission" until the ACK comes, and §16.7 step 10 forwards
      * every 2xx. The proxy's INVITE transactions are destroyed at that first 2xx (§17.1.1.2,
