@@ -6,12 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import java.text.ParseException;
 import java.util.List;
 
-import javax.sip.SipFactory;
 import javax.sip.header.HeaderFactory;
-import javax.sip.message.MessageFactory;
 import javax.sip.message.Request;
 
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import io.glareresolver.sip.api.HeaderEdits;
@@ -19,27 +16,10 @@ import io.glareresolver.sip.api.HeaderEdits;
 /** A plugin's header edits on a real RI message: applied in order, or not at all. */
 class MessageTextTest {
 
-    private static MessageFactory messages;
-    private static HeaderFactory headers;
-
-    @BeforeAll
-    static void factories() throws Exception {
-        SipFactory f = SipFactory.getInstance();
-        f.setPathName("gov.nist");
-        messages = f.createMessageFactory();
-        headers = f.createHeaderFactory();
-    }
+    private static final HeaderFactory headers = LenaCallsHugo.headers();
 
     private static Request invite() throws ParseException {
-        return messages.createRequest("INVITE sip:hugo@127.0.0.1 SIP/2.0\r\n"
-                + "Via: SIP/2.0/UDP 127.0.0.1:5071;branch=z9hG4bK-mt-1\r\n"
-                + "Max-Forwards: 70\r\n"
-                + "From: <sip:lena@127.0.0.1>;tag=l1\r\n"
-                + "To: <sip:hugo@127.0.0.1>\r\n"
-                + "Call-ID: mt-1@127.0.0.1\r\n"
-                + "CSeq: 1 INVITE\r\n"
-                + "Glare-Resolution: accept\r\n"
-                + "Content-Length: 0\r\n\r\n");
+        return LenaCallsHugo.invite("mt-1@127.0.0.1", 1, "Glare-Resolution: accept\r\n");
     }
 
     @Test

@@ -9,12 +9,9 @@ import java.text.ParseException;
 import java.util.List;
 import java.util.Optional;
 
-import javax.sip.SipFactory;
 import javax.sip.header.HeaderFactory;
-import javax.sip.message.MessageFactory;
 import javax.sip.message.Request;
 
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import io.glareresolver.sip.api.HeaderEdits;
@@ -32,29 +29,12 @@ class ProxiedInviteTest {
     static final String THEIRS = "Digest username=\"lena\",realm=\"upstream.example\""
             + ",nonce=\"n2\",uri=\"sip:hugo@127.0.0.1\",response=\"ffeeddccbbaa99887766554433221100\"";
 
-    private static MessageFactory messages;
-    private static HeaderFactory headers;
-
-    @BeforeAll
-    static void factories() throws Exception {
-        SipFactory f = SipFactory.getInstance();
-        f.setPathName("gov.nist");
-        messages = f.createMessageFactory();
-        headers = f.createHeaderFactory();
-    }
+    private static final HeaderFactory headers = LenaCallsHugo.headers();
 
     private static Request received() throws ParseException {
-        return messages.createRequest("INVITE sip:hugo@127.0.0.1 SIP/2.0\r\n"
-                + "Via: SIP/2.0/UDP 127.0.0.1:5071;branch=z9hG4bK-pi-1\r\n"
-                + "Max-Forwards: 70\r\n"
-                + "From: <sip:lena@127.0.0.1>;tag=l1\r\n"
-                + "To: <sip:hugo@127.0.0.1>\r\n"
-                + "Call-ID: pi-1@127.0.0.1\r\n"
-                + "CSeq: 2 INVITE\r\n"
-                + "Proxy-Authorization: " + THEIRS + "\r\n"
+        return LenaCallsHugo.invite("pi-1@127.0.0.1", 2, "Proxy-Authorization: " + THEIRS + "\r\n"
                 + "Proxy-Authorization: " + OURS + "\r\n"
-                + "Glare-Resolution: accept\r\n"
-                + "Content-Length: 0\r\n\r\n");
+                + "Glare-Resolution: accept\r\n");
     }
 
     private static ProxiedInvite invite(Request received, String consumedRealm) {
