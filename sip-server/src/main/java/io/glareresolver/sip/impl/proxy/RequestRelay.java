@@ -196,12 +196,11 @@ public final class RequestRelay {
             ViaHeader top = (ViaHeader) req.getHeader(ViaHeader.NAME);
             String branch = HopGuard.statelessBranch(loopHash, top == null ? null : top.getBranch(),
                     top == null ? "" : top.toString());
-            int vias = viaCount(req);
             Request fwd = prepareInPlace(req, target, maxForwards, branch, null);
             try {
                 sip.provider().sendRequest(fwd);
             } catch (Exception e) {
-                withoutOurVia(req, vias);
+                withoutOurVia(req, branch);
                 throw e;
             }
             LOG.debug("[{}] {} forwarded statelessly to {}", callId, req.getMethod(), fwd.getRequestURI());
@@ -211,21 +210,15 @@ public final class RequestRelay {
         }
     }
 
-    private static int viaCount(Request req) {
-        int n = 0;
-        for (java.util.ListIterator<?> it = req.getHeaders(ViaHeader.NAME); it.hasNext(); it.next()) {
-            n++;
-        }
-        return n;
-    }
-
     /**
-     * Takes our Via off a request {@link #prepareInPlace} had already topped with it, so that a
-     * response built from the request goes to the sender (§8.2.6.2: the response's Vias are the
-     * request's), not to us.
+     * Takes our Via (the one with {@code ourBranch}) off a request {@link #prepareInPlace} had
+     * already topped with it, so that a response built from the request goes to the sender
+     * (§8.2.6.2: the response's Vias are the request's), not to us. Only on the failure path: the
+     * request path itself counts nothing.
      */
-    private static void withoutOurVia(Request req, int receivedVias) {
-        if (viaCount(req) > receivedVias) {
+    private static void withoutOurVia(Request req, String ourBranch) {
+        ViaHeader top = (ViaHeader) req.getHeader(ViaHeader.NAME);
+        if (top != null && ourBranch.equals(top.getBranch())) {
             req.removeFirst(ViaHeader.NAME);
         }
     }
